@@ -1,0 +1,21 @@
+#pragma once
+// Actor shells read the clock here and hand the time to their pure cores.
+#include <chrono>
+#include <cstdint>
+
+namespace rookery {
+
+// Wall-clock milliseconds: txn times become znode ctime/mtime, which clients compare to
+// their own clocks.
+inline int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Monotonic milliseconds for deadlines: expiry must not jump with the wall clock.
+inline int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace rookery

@@ -1,0 +1,51 @@
+#include "actors/log/log_actor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "actors/messages.hpp"
+
+namespace rookery::log {
+
+caf::behavior log_actor(caf::stateful_actor<log_state>* self, std::shared_ptr<storage::lmdb_env> env) {
+  self->state.env = env;
+  self->state.store = std::make_unique<storage::log_store>(*env);
+  self->state.expected_next = self->state.store->last_zxid() + 1;
+  return {
+      [=](append_atom, const shared_log_batch& entries) {
+        auto& st = self->state;
+        if (!st.tree) st.tree = caf::actor_cast<caf::actor>(self->current_sender());
+        if (entries->empty() || entries->front().zxid != st.expected_next) return;
+        st.expected_next = entries->back().zxid + 1;
+        st.batch.insert(st.batch.end(), entries->begin(), entries->end());
+        if (!st.flush_scheduled) {
+          // Queued behind every append already waiting, so the commit takes them all.
+          self->send(self, flush_atom::value);
+          st.flush_scheduled = true;
+        }
+      },
+      [=](flush_atom) {
+        auto& st = self->state;
+        st.flush_scheduled = false;
+        if (st.batch.empty()) return;
+        std::vector<storage::log_record> records;
+        records.reserve(st.batch.size());
+        for (const auto& entry : st.batch) records.push_back({entry.zxid, entry.txn->bytes()});
+        int64_t first = st.batch.front().zxid;
+        int64_t last = st.batch.back().zxid;
+        try {
+          st.store->append(records);
+          ++st.commits;
+          st.records += records.size();
+          self->send(st.tree, durable_atom::value, last);
+        } catch (const std::exception& e) {
+          spdlog::error("log append of zxid 0x{:x}..0x{:x} failed: {}", first, last, e.what());
+          st.expected_next = first;
+          self->send(st.tree, log_failed_atom::value, first, std::string(e.what()));
+        }
+        st.batch.clear();
+      },
+      [=](stats_atom) { return std::make_pair(self->state.commits, self->state.records); },
+  };
+}
+
+}  // namespace rookery::log

@@ -1,0 +1,74 @@
+#pragma once
+// The messages roles exchange inside one rookeryd. Payloads that cross the log or the
+// network are Cap'n Proto (txns, image records); these wrappers only carry them, or small
+// local values, between actors of the same process.
+#include <caf/all.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/request/pipeline_core.hpp"
+#include "storage/snapshot_image.hpp"
+
+namespace rookery {
+
+// Framer broker <-> session actor.
+using attach_atom = caf::atom_constant<caf::atom("attach")>;
+using frames_atom = caf::atom_constant<caf::atom("frames")>;
+using word_atom = caf::atom_constant<caf::atom("word")>;
+using write_atom = caf::atom_constant<caf::atom("write")>;
+using close_atom = caf::atom_constant<caf::atom("close")>;
+using peer_gone_atom = caf::atom_constant<caf::atom("peergone")>;
+
+// Session actor <-> tree (request pipeline).
+using hello_atom = caf::atom_constant<caf::atom("hello")>;
+using request_atom = caf::atom_constant<caf::atom("request")>;
+using connect_atom = caf::atom_constant<caf::atom("connect")>;
+using bye_atom = caf::atom_constant<caf::atom("bye")>;
+
+// Tree -> watch manager -> session actor.
+using outbox_atom = caf::atom_constant<caf::atom("outbox")>;
+using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
+
+// Tree <-> log store and snapshotter.
+using append_atom = caf::atom_constant<caf::atom("append")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using durable_atom = caf::atom_constant<caf::atom("durable")>;
+using log_failed_atom = caf::atom_constant<caf::atom("logfailed")>;
+using image_atom = caf::atom_constant<caf::atom("image")>;
+
+// Session tracker.
+using opened_atom = caf::atom_constant<caf::atom("opened")>;
+using closed_atom = caf::atom_constant<caf::atom("closed")>;
+using claim_atom = caf::atom_constant<caf::atom("claim")>;
+using touch_atom = caf::atom_constant<caf::atom("touch")>;
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
+using kick_atom = caf::atom_constant<caf::atom("kick")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using reap_atom = caf::atom_constant<caf::atom("reap")>;
+
+// Introspection for the four-letter words.
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+
+// What a session actor finally writes to its connection: reply and event frames. Events
+// carry the ACL the receiver must hold READ on (ZooKeeper filters events by ACL).
+struct outgoing {
+  std::string frames;
+  std::shared_ptr<const acl::list> required_acl;
+  bool close_after = false;
+};
+
+using shared_outbox = std::shared_ptr<std::vector<request::outbox_item>>;
+using shared_log_batch = std::shared_ptr<const std::vector<request::log_entry>>;
+using shared_image_batch = std::shared_ptr<const storage::image_batch>;
+
+}  // namespace rookery
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request::client_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request::connect_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request::connect_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::shared_outbox)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::shared_log_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::shared_image_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<rookery::outgoing>)

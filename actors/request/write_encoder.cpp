@@ -1,0 +1,187 @@
+#include "actors/request/write_encoder.hpp"
+
+#include "runtime/zk/protocol.hpp"
+#include "runtime/zk/records.hpp"
+
+namespace rookery::request {
+namespace {
+
+kj::ArrayPtr<const kj::byte> as_capnp_data(const std::string& bytes) {
+  return {reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()};
+}
+
+// KJ converts a std::string to Text through c_str() alone, which would cut a path such as
+// "/a\0b" at the NUL and turn it into another path; apply must see every byte to answer
+// BADARGUMENTS (§6.2 step 5, §6.3 step 2). std::string keeps the NUL after size() that
+// Text::Reader asks for.
+capnp::Text::Reader as_capnp_text(const std::string& text) { return {text.data(), text.size()}; }
+
+schema::Txn::Builder start_txn(capnp::MallocMessageBuilder& message, const txn_stamp& stamp) {
+  auto txn = message.initRoot<schema::Txn>();
+  txn.setZxid(stamp.zxid);
+  txn.setTimeMs(stamp.time_ms);
+  txn.setSession(stamp.session);
+  if (stamp.who) {
+    auto ids = txn.initIdentities(static_cast<unsigned>(stamp.who->size()));
+    for (unsigned i = 0; i < stamp.who->size(); ++i) {
+      ids[i].setScheme(as_capnp_text((*stamp.who)[i].scheme));
+      ids[i].setId(as_capnp_text((*stamp.who)[i].value));
+    }
+  }
+  return txn;
+}
+
+template <class Builder>
+void read_acl(jute::reader& in, Builder&& init_list) {
+  auto acl = zk::read_acl_list(in).value_or(acl::list{});
+  auto out = init_list(static_cast<unsigned>(acl.size()));
+  for (unsigned i = 0; i < acl.size(); ++i) {
+    out[i].setPerms(acl[i].perms);
+    out[i].setScheme(as_capnp_text(acl[i].who.scheme));
+    out[i].setId(as_capnp_text(acl[i].who.value));
+  }
+}
+
+template <class Builder>
+void read_create(jute::reader& in, int32_t opcode, Builder create) {
+  create.setOpcode(opcode);
+  create.setPath(as_capnp_text(in.read_ustring()));
+  auto data = in.read_buffer();
+  create.setDataIsNull(!data);
+  if (data) create.setData(as_capnp_data(*data));
+  read_acl(in, [&](unsigned n) { return create.initAcl(n); });
+  create.setFlags(in.read_int());
+  create.setTtl(opcode == zk::op::create_ttl ? in.read_long() : -1);
+}
+
+// Decodes one op of a multi or a top-level write into `op`.
+void read_op(jute::reader& in, int32_t opcode, schema::Op::Builder op) {
+  switch (opcode) {
+    case zk::op::create:
+    case zk::op::create2:
+    case zk::op::create_container:
+    case zk::op::create_ttl:
+      read_create(in, opcode, op.initCreate());
+      return;
+    case zk::op::remove: {
+      auto remove = op.initDelete();
+      remove.setPath(as_capnp_text(in.read_ustring()));
+      remove.setVersion(in.read_int());
+      return;
+    }
+    case zk::op::set_data: {
+      auto set = op.initSetData();
+      set.setPath(as_capnp_text(in.read_ustring()));
+      auto data = in.read_buffer();
+      set.setDataIsNull(!data);
+      if (data) set.setData(as_capnp_data(*data));
+      set.setVersion(in.read_int());
+      return;
+    }
+    case zk::op::set_acl: {
+      auto set = op.initSetAcl();
+      set.setPath(as_capnp_text(in.read_ustring()));
+      read_acl(in, [&](unsigned n) { return set.initAcl(n); });
+      set.setVersion(in.read_int());
+      return;
+    }
+    case zk::op::check: {
+      auto check = op.initCheck();
+      check.setPath(as_capnp_text(in.read_ustring()));
+      check.setVersion(in.read_int());
+      return;
+    }
+    default:
+      throw jute::decode_error("opcode not allowed here");
+  }
+}
+
+bool allowed_in_multi(int32_t opcode) {
+  switch (opcode) {
+    case zk::op::create:
+    case zk::op::create2:
+    case zk::op::create_container:
+    case zk::op::create_ttl:
+    case zk::op::remove:
+    case zk::op::set_data:
+    case zk::op::check:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+bool is_write_opcode(int32_t opcode) {
+  switch (opcode) {
+    case zk::op::create:
+    case zk::op::create2:
+    case zk::op::create_container:
+    case zk::op::create_ttl:
+    case zk::op::remove:
+    case zk::op::set_data:
+    case zk::op::set_acl:
+    case zk::op::multi:
+    case zk::op::close_session:
+      return true;
+    default:
+      return false;
+  }
+}
+
+shared_txn encode_write(int32_t opcode, jute::reader& body, const txn_stamp& stamp) {
+  capnp::MallocMessageBuilder message;
+  auto txn = start_txn(message, stamp);
+  if (opcode == zk::op::close_session) {
+    txn.setCloseSession();
+  } else if (opcode == zk::op::multi) {
+    // The record has no count: collect op types first, then decode into a sized list.
+    jute::reader scan = body;
+    std::vector<int32_t> types;
+    for (;;) {
+      int32_t type = body.read_int();
+      bool done = body.read_bool();
+      body.read_int();
+      if (done) break;
+      if (!allowed_in_multi(type)) throw jute::decode_error("op not allowed in multi");
+      types.push_back(type);
+      // Decode into a scratch message just to advance past this op's record.
+      capnp::MallocMessageBuilder scratch;
+      read_op(body, type, scratch.initRoot<schema::Op>());
+    }
+    auto list = txn.initMulti(static_cast<unsigned>(types.size()));
+    for (unsigned i = 0; i < types.size(); ++i) {
+      scan.read_int();
+      scan.read_bool();
+      scan.read_int();
+      read_op(scan, types[i], list[i]);
+    }
+  } else {
+    read_op(body, opcode, txn.initSingle());
+  }
+  return finish_txn(message);
+}
+
+shared_txn encode_create_session(const txn_stamp& stamp, int32_t timeout_ms, const std::string& password) {
+  capnp::MallocMessageBuilder message;
+  auto txn = start_txn(message, stamp);
+  auto session = txn.initCreateSession();
+  session.setTimeoutMs(timeout_ms);
+  session.setPassword(as_capnp_data(password));
+  return finish_txn(message);
+}
+
+shared_txn encode_close_session(const txn_stamp& stamp) {
+  capnp::MallocMessageBuilder message;
+  start_txn(message, stamp).setCloseSession();
+  return finish_txn(message);
+}
+
+shared_txn encode_reap(const txn_stamp& stamp, const std::string& path) {
+  capnp::MallocMessageBuilder message;
+  start_txn(message, stamp).initSingle().setReap(as_capnp_text(path));
+  return finish_txn(message);
+}
+
+}  // namespace rookery::request

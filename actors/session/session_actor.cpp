@@ -1,0 +1,258 @@
+#include "actors/session/session_actor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "actors/clock.hpp"
+#include "actors/messages.hpp"
+#include "actors/request/tree_actor.hpp"
+#include "runtime/admin/four_letter.hpp"
+#include "runtime/admin/process_figures.hpp"
+#include "runtime/jute/jute.hpp"
+#include "runtime/zk/handshake.hpp"
+#include "runtime/zk/protocol.hpp"
+#include "runtime/zk/records.hpp"
+
+namespace rookery::session {
+namespace {
+
+using self_ptr = caf::stateful_actor<session_actor_state>*;
+using phase = session_actor_state::phase;
+
+// ZooKeeper's sessionlessCnxnTimeout: a connection must complete its handshake in time.
+constexpr auto handshake_limit = std::chrono::seconds(10);
+using handshake_timeout_atom = caf::atom_constant<caf::atom("hstimeout")>;
+
+void write_out(self_ptr self, std::string bytes) {
+  if (bytes.empty() || !self->state.framer) return;
+  ++self->state.sent;
+  self->send(self->state.framer, write_atom::value, std::move(bytes));
+}
+
+// Ends the connection: the framer flushes what was written, then closes the socket.
+void finish(self_ptr self) {
+  auto& st = self->state;
+  if (st.stage == phase::closing) return;
+  st.stage = phase::closing;
+  if (st.framer) self->send(st.framer, close_atom::value);
+  self->send(st.roles.tree, bye_atom::value, st.connection);
+  if (st.session != 0) spdlog::info("connection {} from {} closed (session 0x{:x})", st.connection, st.peer, st.session);
+  self->quit();
+}
+
+void touch(self_ptr self) {
+  auto& st = self->state;
+  int64_t now = now_ms();
+  // A touch per request would double the tracker's traffic; a tenth of the timeout keeps
+  // expiry within ZooKeeper's tolerance (one tick).
+  if (now - st.last_touch_ms < st.timeout_ms / 10) return;
+  st.last_touch_ms = now;
+  self->send(st.roles.tracker, touch_atom::value, st.session);
+}
+
+void submit_ready_reply(self_ptr self, int32_t xid, std::string frame, bool close_after) {
+  request::client_request request;
+  request.connection = self->state.connection;
+  request.session = self->state.session;
+  request.xid = xid;
+  request.opcode = zk::op::auth;
+  request.ready_reply = std::move(frame);
+  request.close_after = close_after;
+  self->send(self->state.roles.tree, request_atom::value, std::move(request));
+}
+
+// Auth is answered here (it changes this connection's identities) but still goes through
+// the tree so its reply keeps its place in the reply order, which kazoo relies on.
+void authenticate(self_ptr self, int32_t xid, std::string_view body) {
+  auto& st = self->state;
+  std::optional<acl::identities> added;
+  try {
+    jute::reader in(body);
+    in.read_int();
+    std::string scheme = in.read_ustring();
+    std::string auth = in.read_buffer().value_or(std::string());
+    added = acl::authenticate(scheme, auth, st.peer.substr(0, st.peer.rfind(':')), st.config->super_digest);
+    if (!added) spdlog::info("connection {}: authentication with scheme '{}' failed", st.connection, scheme);
+  } catch (const jute::decode_error&) {
+    spdlog::info("connection {}: malformed auth packet", st.connection);
+  }
+  std::string frame;
+  if (!added) {
+    zk::append_header_frame(frame, zk::xid::auth, 0, zk::err::auth_failed);
+    submit_ready_reply(self, xid, std::move(frame), true);
+    return;
+  }
+  auto merged = std::make_shared<acl::identities>(*st.who);
+  for (auto& id : *added)
+    if (std::find(merged->begin(), merged->end(), id) == merged->end()) merged->push_back(std::move(id));
+  st.who = std::move(merged);
+  zk::append_header_frame(frame, zk::xid::auth, 0, zk::err::ok);
+  submit_ready_reply(self, xid, std::move(frame), false);
+}
+
+void handle_request(self_ptr self, std::string frame) {
+  auto& st = self->state;
+  if (frame.size() < 8) {
+    spdlog::warn("connection {} from {}: request of {} bytes has no header, closing", st.connection, st.peer,
+                 frame.size());
+    return finish(self);
+  }
+  int32_t xid = jute::get_int(frame.data());
+  int32_t opcode = jute::get_int(frame.data() + 4);
+  spdlog::debug("session 0x{:x} request xid={} op={} ({} bytes)", st.session, xid, opcode, frame.size() - 8);
+  touch(self);
+  if (opcode == zk::op::auth) return authenticate(self, xid, std::string_view(frame).substr(8));
+  request::client_request request;
+  request.connection = st.connection;
+  request.session = st.session;
+  request.xid = xid;
+  request.opcode = opcode;
+  frame.erase(0, 8);
+  request.body = std::move(frame);
+  request.who = st.who;
+  self->send(st.roles.tree, request_atom::value, std::move(request));
+}
+
+void handle_connect(self_ptr self, const std::string& frame) {
+  auto& st = self->state;
+  auto record = zk::parse_connect_request(frame);
+  if (!record) {
+    spdlog::warn("connection {} from {}: malformed ConnectRequest, closing", st.connection, st.peer);
+    return finish(self);
+  }
+  st.client_sent_read_only_byte = record->has_read_only_byte;
+  request::connect_request request;
+  request.connection = st.connection;
+  request.session = record->session_id;
+  request.password = record->password;
+  request.timeout_ms = zk::negotiate_timeout(record->timeout_ms, st.config->effective_min_session_timeout(),
+                                             st.config->effective_max_session_timeout());
+  request.last_zxid_seen = record->last_zxid_seen;
+  if (record->session_id != 0) self->send(st.roles.tracker, claim_atom::value, record->session_id);
+  st.stage = phase::connecting;
+  self->send(st.roles.tree, connect_atom::value, request);
+}
+
+void on_frame(self_ptr self, std::string frame) {
+  auto& st = self->state;
+  ++st.received;
+  switch (st.stage) {
+    case phase::handshake: return handle_connect(self, frame);
+    case phase::connecting: st.early_frames.push_back(std::move(frame)); return;
+    case phase::connected: return handle_request(self, std::move(frame));
+    case phase::closing: return;
+  }
+}
+
+void on_connected(self_ptr self, const request::connect_result& result) {
+  auto& st = self->state;
+  using status = request::connect_result::status;
+  if (result.outcome == status::refused) {
+    spdlog::info("connection {} from {}: client has seen a newer zxid than ours, closing", st.connection, st.peer);
+    return finish(self);
+  }
+  if (result.outcome == status::invalid) {
+    spdlog::info("connection {} from {}: session expired or invalid", st.connection, st.peer);
+    write_out(self, zk::connect_response_frame(0, 0, std::string(), st.client_sent_read_only_byte));
+    return finish(self);
+  }
+  st.session = result.session;
+  st.timeout_ms = result.timeout_ms;
+  st.stage = phase::connected;
+  write_out(self, zk::connect_response_frame(result.timeout_ms, result.session, result.password,
+                                             st.client_sent_read_only_byte));
+  self->send(st.roles.tracker, claim_atom::value, st.session);
+  spdlog::info("session 0x{:x} established for {} (timeout {} ms)", st.session, st.peer, st.timeout_ms);
+  while (!st.early_frames.empty() && st.stage == phase::connected) {
+    std::string frame = std::move(st.early_frames.front());
+    st.early_frames.pop_front();
+    handle_request(self, std::move(frame));
+  }
+}
+
+void on_deliver(self_ptr self, std::vector<outgoing>& deliveries) {
+  auto& st = self->state;
+  std::string bytes;
+  bool close_after = false;
+  for (auto& d : deliveries) {
+    // ZooKeeper drops an event the receiver may not READ (the watch is still consumed).
+    if (d.required_acl && !acl::allowed(*d.required_acl, acl::read, *st.who)) continue;
+    if (bytes.empty()) bytes = std::move(d.frames);
+    else bytes += d.frames;
+    close_after = close_after || d.close_after;
+  }
+  write_out(self, std::move(bytes));
+  if (close_after) finish(self);
+}
+
+void answer_word(self_ptr self, const std::string& word) {
+  auto& st = self->state;
+  st.stage = phase::closing;
+  auto reply = [self](std::string text) {
+    self->send(self->state.framer, write_atom::value, std::move(text));
+    self->send(self->state.framer, close_atom::value);
+    self->send(self->state.roles.tree, bye_atom::value, self->state.connection);
+    self->quit();
+  };
+  if (!st.config->four_letter_words.count(word)) return reply(admin::not_whitelisted(word));
+  if (admin::is_static_word(word)) return reply(admin::render(word, admin::server_view{}, *st.config));
+  auto view = std::make_shared<admin::server_view>();
+  auto timeout = std::chrono::seconds(5);
+  self->request(st.roles.tree, timeout, stats_atom::value).then([=](const request::tree_stats& tree) {
+    view->last_zxid = tree.last_zxid;
+    view->node_count = tree.node_count;
+    view->data_bytes = tree.data_bytes;
+    view->sessions = tree.sessions;
+    view->ephemerals = tree.ephemerals;
+    view->outstanding = tree.outstanding;
+    view->connections = tree.connections;
+    self->request(self->state.roles.watch_manager, timeout, stats_atom::value).then([=](const std::vector<int64_t>& w) {
+      view->watch_connections = w[0];
+      view->watch_paths = w[1];
+      view->data_watches = w[2];
+      view->total_watches = w[3];
+      admin::fill_process_figures(*view, self->state.config->data_dir);
+      view->uptime_ms = now_ms() - self->state.started_ms;
+      reply(admin::render(word, *view, *self->state.config));
+    });
+  });
+}
+
+}  // namespace
+
+caf::behavior session_actor(caf::stateful_actor<session_actor_state>* self, uint64_t connection, std::string peer,
+                            std::shared_ptr<const server_config> config, server_roles roles) {
+  auto& st = self->state;
+  st.connection = connection;
+  st.peer = std::move(peer);
+  st.config = std::move(config);
+  st.roles = std::move(roles);
+  st.started_ms = now_ms();
+  st.who = std::make_shared<const acl::identities>(acl::identities{{"ip", st.peer.substr(0, st.peer.rfind(':'))}});
+  self->send(st.roles.tree, hello_atom::value, connection, caf::actor_cast<caf::actor>(self));
+  self->delayed_send(self, handshake_limit, handshake_timeout_atom::value);
+  return {
+      [=](attach_atom, caf::actor framer) { self->state.framer = std::move(framer); },
+      [=](frames_atom, std::vector<std::string>& frames) {
+        for (auto& frame : frames) on_frame(self, std::move(frame));
+      },
+      [=](word_atom, const std::string& word) { answer_word(self, word); },
+      [=](connect_atom, const request::connect_result& result) { on_connected(self, result); },
+      [=](deliver_atom, std::vector<outgoing>& deliveries) { on_deliver(self, deliveries); },
+      [=](kick_atom) {
+        spdlog::info("connection {}: session 0x{:x} closed by the server", self->state.connection, self->state.session);
+        finish(self);
+      },
+      [=](peer_gone_atom) {
+        self->state.framer = nullptr;
+        finish(self);
+      },
+      [=](handshake_timeout_atom) {
+        if (self->state.stage != phase::handshake && self->state.stage != phase::connecting) return;
+        spdlog::info("connection {} from {}: no handshake within {} s, closing", self->state.connection,
+                     self->state.peer, handshake_limit.count());
+        finish(self);
+      },
+  };
+}
+
+}  // namespace rookery::session

@@ -1,0 +1,46 @@
+#pragma once
+// One per client connection: the handshake, the connection's identities, keeping its
+// requests in order on their way to the tree, and writing replies and ACL-filtered events
+// back through its framer broker.
+#include <caf/all.hpp>
+
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "actors/acl/acl_core.hpp"
+#include "runtime/config/server_config.hpp"
+
+namespace rookery::session {
+
+struct server_roles {
+  caf::actor tree;
+  caf::actor tracker;
+  caf::actor watch_manager;
+  caf::actor log;
+};
+
+struct session_actor_state {
+  enum class phase { handshake, connecting, connected, closing };
+  phase stage = phase::handshake;
+  uint64_t connection = 0;
+  std::string peer;
+  std::shared_ptr<const server_config> config;
+  server_roles roles;
+  caf::actor framer;
+  bool client_sent_read_only_byte = false;
+  int64_t session = 0;
+  int32_t timeout_ms = 0;
+  std::shared_ptr<const acl::identities> who;
+  std::deque<std::string> early_frames;  // pipelined before the session existed
+  int64_t last_touch_ms = 0;
+  int64_t started_ms = 0;
+  uint64_t received = 0;
+  uint64_t sent = 0;
+  static inline const char* name = "session";
+};
+
+caf::behavior session_actor(caf::stateful_actor<session_actor_state>* self, uint64_t connection, std::string peer,
+                            std::shared_ptr<const server_config> config, server_roles roles);
+
+}  // namespace rookery::session

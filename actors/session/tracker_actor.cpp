@@ -1,0 +1,48 @@
+#include "actors/session/tracker_actor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "actors/clock.hpp"
+#include "actors/messages.hpp"
+
+namespace rookery::session {
+
+caf::behavior tracker_actor(caf::stateful_actor<tracker_state>* self, int32_t tick_ms) {
+  self->state.expiry = session_expiry(tick_ms);
+  self->state.tick_ms = tick_ms;
+  self->send(self, tick_atom::value);
+  return {
+      [=](caf::actor tree) { self->state.tree = std::move(tree); },
+      [=](opened_atom, int64_t session, int32_t timeout_ms) {
+        self->state.expiry.open(session, timeout_ms, now_ms());
+      },
+      [=](closed_atom, int64_t session) {
+        self->state.expiry.close(session);
+        self->state.holders.erase(session);
+      },
+      // A connection re-attaching a session: ZooKeeper closes the previous holder first,
+      // even before the password is checked.
+      [=](claim_atom, int64_t session) {
+        auto holder = caf::actor_cast<caf::actor>(self->current_sender());
+        auto& current = self->state.holders[session];
+        if (current && current != holder) self->send(current, kick_atom::value);
+        current = holder;
+      },
+      [=](touch_atom, int64_t session) { self->state.expiry.touch(session, now_ms()); },
+      [=](tick_atom) {
+        for (int64_t session : self->state.expiry.expire(now_ms())) {
+          spdlog::info("session 0x{:x} expired", session);
+          if (self->state.tree) self->send(self->state.tree, expire_atom::value, session);
+          auto holder = self->state.holders.find(session);
+          if (holder != self->state.holders.end()) {
+            self->send(holder->second, kick_atom::value);
+            self->state.holders.erase(holder);
+          }
+        }
+        self->delayed_send(self, std::chrono::milliseconds(self->state.tick_ms), tick_atom::value);
+      },
+      [=](stats_atom) { return static_cast<int64_t>(self->state.expiry.size()); },
+  };
+}
+
+}  // namespace rookery::session

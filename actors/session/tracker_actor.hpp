@@ -1,0 +1,22 @@
+#pragma once
+// The session tracker: owns expiry deadlines and which connection currently holds each
+// session. Expiry becomes a closeSession txn proposed by the tree; the holder is closed.
+#include <caf/all.hpp>
+
+#include <unordered_map>
+
+#include "actors/session/session_expiry.hpp"
+
+namespace rookery::session {
+
+struct tracker_state {
+  session_expiry expiry{1};
+  std::unordered_map<int64_t, caf::actor> holders;
+  caf::actor tree;
+  int32_t tick_ms = 0;
+  static inline const char* name = "session-tracker";
+};
+
+caf::behavior tracker_actor(caf::stateful_actor<tracker_state>* self, int32_t tick_ms);
+
+}  // namespace rookery::session

@@ -1,0 +1,29 @@
+#include "runtime/admin/process_figures.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace rookery::admin {
+
+void fill_process_figures(server_view& view, const std::string& data_dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  view.open_fds = 0;
+  for (auto it = fs::directory_iterator("/proc/self/fd", ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+    ++view.open_fds;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0) view.max_fds = static_cast<int64_t>(limit.rlim_cur);
+  std::ifstream statm("/proc/self/statm");
+  int64_t pages = 0, resident = 0;
+  if (statm >> pages >> resident) view.resident_bytes = resident * sysconf(_SC_PAGESIZE);
+  view.data_dir_bytes = 0;
+  for (auto it = fs::recursive_directory_iterator(data_dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_regular_file(ec)) view.data_dir_bytes += static_cast<int64_t>(it->file_size(ec));
+  }
+}
+
+}  // namespace rookery::admin

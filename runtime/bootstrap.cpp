@@ -1,0 +1,105 @@
+#include "runtime/bootstrap.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <filesystem>
+
+#include "actors/clock.hpp"
+#include "actors/log/log_actor.hpp"
+#include "actors/messages.hpp"
+#include "actors/request/tree_actor.hpp"
+#include "actors/session/tracker_actor.hpp"
+#include "actors/snapshot/snapshotter.hpp"
+#include "actors/watch/watch_manager.hpp"
+#include "runtime/net/client_listener.hpp"
+#include "storage/log_store.hpp"
+#include "storage/tree_image.hpp"
+
+namespace rookery {
+namespace {
+
+std::shared_ptr<request::recovered_state> recover(storage::lmdb_env& env, const server_config& config) {
+  auto machine = std::make_shared<request::recovered_state>();
+  machine->tree = std::make_unique<storage::data_tree>();
+  storage::snapshot_image image(env);
+  int64_t image_zxid = storage::load_image(image, *machine->tree);
+  // Session ids embed the start time so a restarted server never reissues an id.
+  int64_t first_session_id = static_cast<int64_t>((static_cast<uint64_t>(wall_ms()) << 24) >> 8);
+  machine->pipeline = std::make_unique<request::pipeline_core>(
+      *machine->tree, request::apply_settings{config.ttl_nodes_enabled}, image_zxid, first_session_id);
+  storage::log_store log(env);
+  int64_t replayed = 0;
+  log.for_each_after(image_zxid, [&](int64_t, std::string_view bytes) {
+    machine->pipeline->replay(*request::txn_buffer::copy_of(bytes));
+    ++replayed;
+  });
+  spdlog::info("recovered {} znodes and {} sessions: image at zxid 0x{:x}, {} log entries replayed, last zxid 0x{:x}",
+               machine->tree->node_count(), machine->tree->sessions().size(), image_zxid, replayed,
+               machine->pipeline->last_applied_zxid());
+  return machine;
+}
+
+sigset_t termination_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  return signals;
+}
+
+}  // namespace
+
+int run_standalone_server(const server_config& config) {
+  // Block the signals before CAF starts its threads, so only sigwait below sees them.
+  sigset_t signals = termination_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::filesystem::create_directories(config.data_dir);
+  storage::lmdb_options options;
+  options.directory = config.data_dir;
+  options.map_initial_bytes = config.storage_map_initial_mb << 20;
+  options.map_max_bytes = config.storage_map_max_mb << 20;
+  auto env = std::make_shared<storage::lmdb_env>(options);
+  auto machine = recover(*env, config);
+
+  caf::actor_system_config cfg;
+  cfg.load<caf::io::middleman>();
+  cfg.set("scheduler.max-threads", config.scheduler_threads);
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  caf::actor_system system{cfg};
+
+  auto shared_config = std::make_shared<const server_config>(config);
+  auto watches = system.spawn(watch::watch_manager);
+  auto tracker = system.spawn(session::tracker_actor, config.tick_time_ms);
+  auto log = system.spawn<caf::detached>(log::log_actor, env);
+  auto snapshots = system.spawn<caf::detached>(snapshot::snapshotter, env);
+  auto tree = system.spawn(request::tree_actor, machine, request::tree_roles{watches, tracker, log, snapshots}, config);
+  caf::anon_send(tracker, tree);
+  auto listener = system.middleman().spawn_broker(net::client_listener, shared_config,
+                                                  session::server_roles{tree, tracker, watches, log});
+
+  int exit_code = 0;
+  {
+    caf::scoped_actor self{system};
+    self->request(listener, std::chrono::seconds(10), stats_atom::value)
+        .receive([](int64_t) {},
+                 [&](caf::error&) {
+                   spdlog::critical("client port {}:{} is not available", config.client_host, config.client_port);
+                   exit_code = 1;
+                 });
+  }
+  if (exit_code == 0) {
+    spdlog::info("rookeryd serving (standalone, data dir {})", config.data_dir);
+    int received = 0;
+    sigwait(&signals, &received);
+    spdlog::info("signal {} received, shutting down", received);
+  }
+  caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
+  for (const auto& role : {tree, tracker, watches, log, snapshots}) caf::anon_send_exit(role, caf::exit_reason::user_shutdown);
+  return exit_code;
+}
+
+}  // namespace rookery
