@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "actors/request/pipeline_core.hpp"
+#include "runtime/admin/four_letter.hpp"
 #include "storage/snapshot_image.hpp"
 
 namespace rookery {
@@ -50,6 +51,7 @@ using reap_atom = caf::atom_constant<caf::atom("reap")>;
 
 // Introspection for the four-letter words.
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using reset_atom = caf::atom_constant<caf::atom("reset")>;
 
 // What a session actor finally writes to its connection: reply and event frames. Events
 // carry the ACL the receiver must hold READ on (ZooKeeper filters events by ACL).
@@ -58,6 +60,9 @@ struct outgoing {
   std::shared_ptr<const acl::list> required_acl;
   bool close_after = false;
 };
+
+// Session ids by expiry deadline, from the session tracker.
+using expiry_buckets = std::map<int64_t, std::set<int64_t>>;
 
 using shared_outbox = std::shared_ptr<std::vector<request::outbox_item>>;
 using shared_log_batch = std::shared_ptr<const std::vector<request::log_entry>>;
@@ -72,3 +77,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::shared_outbox)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::shared_log_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::shared_image_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<rookery::outgoing>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::admin::connection_view)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::admin::watch_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::admin::listener_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::expiry_buckets)

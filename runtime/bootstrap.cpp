@@ -79,13 +79,13 @@ int run_standalone_server(const server_config& config) {
   auto tree = system.spawn(request::tree_actor, machine, request::tree_roles{watches, tracker, log, snapshots}, config);
   caf::anon_send(tracker, tree);
   auto listener = system.middleman().spawn_broker(net::client_listener, shared_config,
-                                                  session::server_roles{tree, tracker, watches, log});
+                                                  session::server_roles{tree, tracker, watches, log, caf::actor{}});
 
   int exit_code = 0;
   {
     caf::scoped_actor self{system};
     self->request(listener, std::chrono::seconds(10), stats_atom::value)
-        .receive([](int64_t) {},
+        .receive([](const admin::listener_report&) {},
                  [&](caf::error&) {
                    spdlog::critical("client port {}:{} is not available", config.client_host, config.client_port);
                    exit_code = 1;

@@ -107,7 +107,7 @@ caf::behavior tree_actor(caf::stateful_actor<tree_state>* self, std::shared_ptr<
         dispatch(self, out);
         spdlog::error("writes from zxid 0x{:x} refused: {}", first_zxid, reason);
       },
-      [=](stats_atom) {
+      [=](stats_atom, bool listings) {
         const auto& tree = *self->state.machine->tree;
         tree_stats stats;
         stats.last_zxid = self->state.machine->pipeline->last_applied_zxid();
@@ -117,6 +117,10 @@ caf::behavior tree_actor(caf::stateful_actor<tree_state>* self, std::shared_ptr<
         for (const auto& [id, session] : tree.sessions()) stats.ephemerals += static_cast<int64_t>(session.ephemerals.size());
         stats.outstanding = static_cast<int64_t>(self->state.machine->pipeline->outstanding());
         stats.connections = static_cast<int64_t>(self->state.connections.size());
+        if (listings)
+          for (const auto& [id, session] : tree.sessions())
+            if (!session.ephemerals.empty())
+              stats.ephemerals_by_session[id].assign(session.ephemerals.begin(), session.ephemerals.end());
         return stats;
       },
   };

@@ -4,6 +4,7 @@
 // leaves through the watch manager; session changes go to the session tracker.
 #include <caf/all.hpp>
 
+#include <map>
 #include <memory>
 #include <random>
 #include <unordered_map>
@@ -46,6 +47,7 @@ struct tree_stats {
   int64_t ephemerals = 0;
   int64_t outstanding = 0;
   int64_t connections = 0;
+  std::map<int64_t, std::vector<std::string>> ephemerals_by_session;  // only when asked
 };
 
 caf::behavior tree_actor(caf::stateful_actor<tree_state>* self, std::shared_ptr<recovered_state> machine,

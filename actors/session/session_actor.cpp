@@ -24,7 +24,6 @@ using handshake_timeout_atom = caf::atom_constant<caf::atom("hstimeout")>;
 
 void write_out(self_ptr self, std::string bytes) {
   if (bytes.empty() || !self->state.framer) return;
-  ++self->state.sent;
   self->send(self->state.framer, write_atom::value, std::move(bytes));
 }
 
@@ -35,6 +34,7 @@ void finish(self_ptr self) {
   st.stage = phase::closing;
   if (st.framer) self->send(st.framer, close_atom::value);
   self->send(st.roles.tree, bye_atom::value, st.connection);
+  self->send(st.roles.listener, closed_atom::value, st.figures);
   if (st.session != 0) spdlog::info("connection {} from {} closed (session 0x{:x})", st.connection, st.peer, st.session);
   self->quit();
 }
@@ -47,6 +47,14 @@ void touch(self_ptr self) {
   if (now - st.last_touch_ms < st.timeout_ms / 10) return;
   st.last_touch_ms = now;
   self->send(st.roles.tracker, touch_atom::value, st.session);
+}
+
+// Replies come back in request order, so the oldest arrival belongs to the next reply.
+void note_request(self_ptr self, int32_t xid, int32_t opcode) {
+  auto& st = self->state;
+  st.arrivals.push_back(now_ms());
+  st.figures.last_op = admin::op_mnemonic(opcode);
+  if (xid >= 0) st.figures.last_xid = xid;
 }
 
 void submit_ready_reply(self_ptr self, int32_t xid, std::string frame, bool close_after) {
@@ -100,6 +108,7 @@ void handle_request(self_ptr self, std::string frame) {
   int32_t opcode = jute::get_int(frame.data() + 4);
   spdlog::debug("session 0x{:x} request xid={} op={} ({} bytes)", st.session, xid, opcode, frame.size() - 8);
   touch(self);
+  note_request(self, xid, opcode);
   if (opcode == zk::op::auth) return authenticate(self, xid, std::string_view(frame).substr(8));
   request::client_request request;
   request.connection = st.connection;
@@ -134,7 +143,7 @@ void handle_connect(self_ptr self, const std::string& frame) {
 
 void on_frame(self_ptr self, std::string frame) {
   auto& st = self->state;
-  ++st.received;
+  ++st.figures.received;
   switch (st.stage) {
     case phase::handshake: return handle_connect(self, frame);
     case phase::connecting: st.early_frames.push_back(std::move(frame)); return;
@@ -157,6 +166,8 @@ void on_connected(self_ptr self, const request::connect_result& result) {
   }
   st.session = result.session;
   st.timeout_ms = result.timeout_ms;
+  st.figures.session = result.session;
+  st.figures.timeout_ms = result.timeout_ms;
   st.stage = phase::connected;
   write_out(self, zk::connect_response_frame(result.timeout_ms, result.session, result.password,
                                              st.client_sent_read_only_byte));
@@ -176,6 +187,15 @@ void on_deliver(self_ptr self, std::vector<outgoing>& deliveries) {
   for (auto& d : deliveries) {
     // ZooKeeper drops an event the receiver may not READ (the watch is still consumed).
     if (d.required_acl && !acl::allowed(*d.required_acl, acl::read, *st.who)) continue;
+    ++st.figures.sent;
+    if (!d.required_acl && !st.arrivals.empty()) {
+      int64_t now = now_ms();
+      st.figures.latency.add(now - st.arrivals.front());
+      st.arrivals.pop_front();
+      st.figures.last_response_ms = wall_ms();
+      // The reply's zxid sits after its length and xid.
+      if (d.frames.size() >= 16) st.figures.last_zxid = jute::reader(d.frames.data() + 8, 8).read_long();
+    }
     if (bytes.empty()) bytes = std::move(d.frames);
     else bytes += d.frames;
     close_after = close_after || d.close_after;
@@ -188,33 +208,84 @@ void answer_word(self_ptr self, const std::string& word) {
   auto& st = self->state;
   st.stage = phase::closing;
   auto reply = [self](std::string text) {
-    self->send(self->state.framer, write_atom::value, std::move(text));
-    self->send(self->state.framer, close_atom::value);
-    self->send(self->state.roles.tree, bye_atom::value, self->state.connection);
+    auto& st = self->state;
+    self->send(st.framer, write_atom::value, std::move(text));
+    self->send(st.framer, close_atom::value);
+    self->send(st.roles.tree, bye_atom::value, st.connection);
+    self->send(st.roles.listener, closed_atom::value, st.figures);
     self->quit();
   };
   if (!st.config->four_letter_words.count(word)) return reply(admin::not_whitelisted(word));
   if (admin::is_static_word(word)) return reply(admin::render(word, admin::server_view{}, *st.config));
+  if (word == "crst" || word == "srst") {
+    self->send(st.roles.listener, reset_atom::value);
+    return reply(admin::render(word, admin::server_view{}, *st.config));
+  }
+  // Gathers figures from each role in turn, then renders.
+  const bool listings = admin::needs_listings(word);
   auto view = std::make_shared<admin::server_view>();
   auto timeout = std::chrono::seconds(5);
-  self->request(st.roles.tree, timeout, stats_atom::value).then([=](const request::tree_stats& tree) {
-    view->last_zxid = tree.last_zxid;
-    view->node_count = tree.node_count;
-    view->data_bytes = tree.data_bytes;
-    view->sessions = tree.sessions;
-    view->ephemerals = tree.ephemerals;
-    view->outstanding = tree.outstanding;
-    view->connections = tree.connections;
-    self->request(self->state.roles.watch_manager, timeout, stats_atom::value).then([=](const std::vector<int64_t>& w) {
-      view->watch_connections = w[0];
-      view->watch_paths = w[1];
-      view->data_watches = w[2];
-      view->total_watches = w[3];
-      admin::fill_process_figures(*view, self->state.config->data_dir);
-      view->uptime_ms = now_ms() - self->state.started_ms;
-      reply(admin::render(word, *view, *self->state.config));
-    });
-  });
+  auto give_up = [reply](const caf::error&) { reply(std::string()); };
+  auto finish_view = [=] {
+    admin::fill_process_figures(*view, self->state.config->data_dir);
+    self->request(self->state.roles.log, timeout, stats_atom::value)
+        .then(
+            [=](const std::pair<uint64_t, uint64_t>& log) {
+              view->log_commits = static_cast<int64_t>(log.first);
+              view->log_records = static_cast<int64_t>(log.second);
+              reply(admin::render(word, *view, *self->state.config));
+            },
+            give_up);
+  };
+  auto with_sessions = [=] {
+    if (!listings) return finish_view();
+    self->request(self->state.roles.tracker, timeout, stats_atom::value)
+        .then(
+            [=](const std::map<int64_t, std::set<int64_t>>& buckets) {
+              view->expiry_buckets = buckets;
+              finish_view();
+            },
+            give_up);
+  };
+  auto with_connections = [=] {
+    self->request(self->state.roles.listener, timeout, stats_atom::value)
+        .then(
+            [=](admin::listener_report& report) {
+              view->clients = std::move(report.clients);
+              view->retired = report.retired;
+              view->uptime_ms = now_ms() - report.started_ms;
+              for (const auto& c : view->clients) view->session_of_connection[c.connection] = c.session;
+              with_sessions();
+            },
+            give_up);
+  };
+  auto with_watches = [=] {
+    self->request(self->state.roles.watch_manager, timeout, stats_atom::value, listings)
+        .then(
+            [=](admin::watch_report& w) {
+              view->watch_connections = w.connections;
+              view->watch_paths = w.paths;
+              view->data_watches = w.data_watches;
+              view->total_watches = w.total;
+              view->watches_by_connection = std::move(w.by_connection);
+              view->watches_by_path = std::move(w.by_path);
+              with_connections();
+            },
+            give_up);
+  };
+  self->request(st.roles.tree, timeout, stats_atom::value, listings)
+      .then(
+          [=](request::tree_stats& tree) {
+            view->last_zxid = tree.last_zxid;
+            view->node_count = tree.node_count;
+            view->data_bytes = tree.data_bytes;
+            view->sessions = tree.sessions;
+            view->ephemerals = tree.ephemerals;
+            view->outstanding = tree.outstanding;
+            view->ephemerals_by_session = std::move(tree.ephemerals_by_session);
+            with_watches();
+          },
+          give_up);
 }
 
 }  // namespace
@@ -226,7 +297,9 @@ caf::behavior session_actor(caf::stateful_actor<session_actor_state>* self, uint
   st.peer = std::move(peer);
   st.config = std::move(config);
   st.roles = std::move(roles);
-  st.started_ms = now_ms();
+  st.figures.peer = st.peer;
+  st.figures.connection = connection;
+  st.figures.established_ms = wall_ms();
   st.who = std::make_shared<const acl::identities>(acl::identities{{"ip", st.peer.substr(0, st.peer.rfind(':'))}});
   self->send(st.roles.tree, hello_atom::value, connection, caf::actor_cast<caf::actor>(self));
   self->delayed_send(self, handshake_limit, handshake_timeout_atom::value);
@@ -246,6 +319,12 @@ caf::behavior session_actor(caf::stateful_actor<session_actor_state>* self, uint
         self->state.framer = nullptr;
         finish(self);
       },
+      [=](stats_atom) {
+        auto figures = self->state.figures;
+        figures.queued = static_cast<int64_t>(self->state.arrivals.size());
+        return figures;
+      },
+      [=](reset_atom) { self->state.figures.reset_counters(); },
       [=](handshake_timeout_atom) {
         if (self->state.stage != phase::handshake && self->state.stage != phase::connecting) return;
         spdlog::info("connection {} from {}: no handshake within {} s, closing", self->state.connection,

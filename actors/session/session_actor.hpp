@@ -9,6 +9,7 @@
 #include <string>
 
 #include "actors/acl/acl_core.hpp"
+#include "runtime/admin/four_letter.hpp"
 #include "runtime/config/server_config.hpp"
 
 namespace rookery::session {
@@ -18,6 +19,7 @@ struct server_roles {
   caf::actor tracker;
   caf::actor watch_manager;
   caf::actor log;
+  caf::actor listener;
 };
 
 struct session_actor_state {
@@ -34,9 +36,9 @@ struct session_actor_state {
   std::shared_ptr<const acl::identities> who;
   std::deque<std::string> early_frames;  // pipelined before the session existed
   int64_t last_touch_ms = 0;
-  int64_t started_ms = 0;
-  uint64_t received = 0;
-  uint64_t sent = 0;
+  // Arrival times of requests not yet answered (replies come back in order).
+  std::deque<int64_t> arrivals;
+  admin::connection_view figures;
   static inline const char* name = "session";
 };
 

@@ -41,7 +41,7 @@ caf::behavior tracker_actor(caf::stateful_actor<tracker_state>* self, int32_t ti
         }
         self->delayed_send(self, std::chrono::milliseconds(self->state.tick_ms), tick_atom::value);
       },
-      [=](stats_atom) { return static_cast<int64_t>(self->state.expiry.size()); },
+      [=](stats_atom) { return self->state.expiry.buckets(); },
   };
 }
 

@@ -1,6 +1,7 @@
 #include "actors/watch/watch_manager.hpp"
 
 #include "actors/messages.hpp"
+#include "runtime/admin/four_letter.hpp"
 #include "runtime/zk/protocol.hpp"
 #include "runtime/zk/records.hpp"
 
@@ -57,12 +58,18 @@ caf::behavior watch_manager(caf::stateful_actor<watch_manager_state>* self) {
             self->send(session->second, deliver_atom::value, std::move(deliveries));
         }
       },
-      [=](stats_atom) {
+      [=](stats_atom, bool listings) {
         const auto& w = self->state.watches;
-        return std::vector<int64_t>{static_cast<int64_t>(w.data_watch_connection_count()),
-                                    static_cast<int64_t>(w.data_watch_path_count()),
-                                    static_cast<int64_t>(w.data_watch_count()),
-                                    static_cast<int64_t>(w.total_watch_count())};
+        admin::watch_report report;
+        report.connections = static_cast<int64_t>(w.data_watch_connection_count());
+        report.paths = static_cast<int64_t>(w.data_watch_path_count());
+        report.data_watches = static_cast<int64_t>(w.data_watch_count());
+        report.total = static_cast<int64_t>(w.total_watch_count());
+        if (listings) {
+          report.by_connection = w.data_watches_by_connection();
+          report.by_path = w.data_watches_by_path();
+        }
+        return report;
       },
   };
 }

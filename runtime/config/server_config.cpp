@@ -106,7 +106,7 @@ void apply_storage_key(const std::string& key, const toml::node& node, server_co
 
 const std::set<std::string>& known_four_letter_words() {
   static const std::set<std::string> words{"ruok", "srvr", "stat", "mntr", "conf", "cons", "envi",
-                                           "wchs", "wchc", "wchp", "dump", "dirs", "isro"};
+                                           "wchs", "wchc", "wchp", "dump", "dirs", "isro", "crst", "srst"};
   return words;
 }
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/clock.hpp"
 #include "actors/messages.hpp"
 #include "runtime/net/frame_splitter.hpp"
 
@@ -44,8 +45,10 @@ caf::behavior framer(caf::io::stateful_broker<framer_state>* self, caf::io::conn
           spdlog::warn("connection from {}: frame length {} out of range, closing", self->remote_addr(handle),
                        self->state.splitter->bad_length());
           self->send(self->state.session, peer_gone_atom::value);
-          self->close(handle);
-          self->quit();
+          // Closing the scribe inside its own new_data handler crashes CAF 0.17: stop
+          // reading now and close from a later message.
+          self->halt(handle);
+          self->send(self, close_atom::value);
         }
       },
       [=](write_atom, const std::string& bytes) {
@@ -67,6 +70,8 @@ caf::behavior client_listener(caf::io::stateful_broker<listener_state>* self,
                               std::shared_ptr<const server_config> config, session::server_roles roles) {
   self->state.config = config;
   self->state.roles = roles;
+  self->state.roles.listener = caf::actor_cast<caf::actor>(self);
+  self->state.started_ms = now_ms();
   auto doorman = self->add_tcp_doorman(config->client_port, config->client_host.c_str(), true);
   if (!doorman) {
     spdlog::critical("cannot listen on {}:{}: {}", config->client_host, config->client_port,
@@ -77,6 +82,7 @@ caf::behavior client_listener(caf::io::stateful_broker<listener_state>* self,
   spdlog::info("listening for clients on {}:{}", config->client_host, config->client_port);
   self->set_down_handler([=](const caf::down_msg& down) {
     auto& st = self->state;
+    st.sessions.erase(down.source);
     auto found = st.address_of.find(down.source);
     if (found == st.address_of.end()) return;
     if (--st.per_address[found->second] <= 0) st.per_address.erase(found->second);
@@ -98,13 +104,46 @@ caf::behavior client_listener(caf::io::stateful_broker<listener_state>* self,
         // Linked, so shutting the listener down ends every connection with it.
         auto session = self->spawn<caf::linked>(session::session_actor, connection, peer, st.config, st.roles);
         auto forked = self->fork(framer, msg.handle, session, st.config);
+        self->monitor(session);
+        st.sessions.emplace(session.address(), session);
         self->monitor(forked);
         self->link_to(forked);
         ++st.per_address[address];
         st.address_of[forked.address()] = address;
       },
-      // Answered once the port is bound: startup waits for it.
-      [=](stats_atom) { return static_cast<int64_t>(self->state.address_of.size()); },
+      [=](closed_atom, const admin::connection_view& gone) {
+        auto& retired = self->state.retired;
+        retired.received += gone.received;
+        retired.sent += gone.sent;
+        retired.latency.merge(gone.latency);
+      },
+      [=](reset_atom) {
+        self->state.retired = admin::connection_totals{};
+        for (const auto& [address, session] : self->state.sessions) self->send(session, reset_atom::value);
+      },
+      // Every live connection's figures. Startup also waits for this answer, so it knows
+      // the port is bound.
+      [=](stats_atom) -> caf::result<admin::listener_report> {
+        auto& st = self->state;
+        auto report = std::make_shared<admin::listener_report>();
+        report->retired = st.retired;
+        report->started_ms = st.started_ms;
+        if (st.sessions.empty()) return *report;
+        auto promise = self->make_response_promise<admin::listener_report>();
+        auto waiting = std::make_shared<std::size_t>(st.sessions.size());
+        auto one_done = [=]() mutable {
+          if (--*waiting == 0) promise.deliver(std::move(*report));
+        };
+        for (const auto& [address, session] : st.sessions) {
+          self->request(session, std::chrono::seconds(2), stats_atom::value)
+              .then([=](const admin::connection_view& view) mutable {
+                report->clients.push_back(view);
+                one_done();
+              },
+                    [=](const caf::error&) mutable { one_done(); });
+        }
+        return promise;
+      },
   };
 }
 

@@ -19,6 +19,9 @@ struct listener_state {
   uint64_t next_connection = 0;
   std::map<std::string, int32_t> per_address;
   std::map<caf::actor_addr, std::string> address_of;
+  std::map<caf::actor_addr, caf::actor> sessions;
+  admin::connection_totals retired;
+  int64_t started_ms = 0;
   static inline const char* name = "client-listener";
 };
 
