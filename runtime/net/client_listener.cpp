@@ -57,6 +57,8 @@ caf::behavior framer(caf::io::stateful_broker<framer_state>* self, caf::io::conn
         self->flush(handle);
       },
       [=](close_atom) { close(); },
+      // Reading stops on purpose after the first four bytes; see configure_read above.
+      [=](const caf::io::connection_passivated_msg&) {},
       [=](const caf::io::connection_closed_msg&) {
         self->send(self->state.session, peer_gone_atom::value);
         self->quit();
