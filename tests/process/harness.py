@@ -100,7 +100,8 @@ class Server:
 
     def __init__(self, kind=None, tick_ms=200, four_letter_words="*", super_digest=True,
                  container_check_ms=200, min_session_timeout_ms=None, max_session_timeout_ms=None,
-                 max_connections_per_address=None, ttl_enabled=True, start_timeout=60.0):
+                 max_connections_per_address=None, ttl_enabled=True, start_timeout=60.0,
+                 rookeryd_extra_config=()):
         self.kind = kind or server_kind()
         self.host = "127.0.0.1"
         self.port = free_port()
@@ -115,6 +116,8 @@ class Server:
         self.max_connections_per_address = max_connections_per_address
         self.ttl_enabled = ttl_enabled
         self.start_timeout = start_timeout
+        # TOML lines appended to rookeryd's config (e.g. a [storage] table); rookeryd only.
+        self.rookeryd_extra_config = list(rookeryd_extra_config)
         self.root = tempfile.mkdtemp(prefix="rookery-%s-" % self.kind)
         self.data_dir = os.path.join(self.root, "data")
         os.makedirs(self.data_dir)
@@ -266,6 +269,7 @@ class Server:
         if self.max_connections_per_address is not None:
             lines.append("max_connections_per_address = %d" % self.max_connections_per_address)
         lines.append('log_level = "info"')
+        lines.extend(self.rookeryd_extra_config)
         with open(cfg, "w") as f:
             f.write("\n".join(lines) + "\n")
         return [binary, "--config", cfg], dict(os.environ)

@@ -1,0 +1,126 @@
+"""rookeryd as a program: command line, config errors, clean shutdown, a full store."""
+
+import os
+import signal
+import subprocess
+import tempfile
+
+import pytest
+from kazoo.client import KazooClient
+from kazoo.exceptions import KazooException, SystemZookeeperError
+
+import harness
+
+pytestmark = pytest.mark.skipif(harness.server_kind() != "rookeryd", reason="rookeryd's own interface")
+
+
+def run_rookeryd(args, timeout=10):
+    return subprocess.run([harness.rookeryd_path()] + args, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("toml, key", [
+    ("colour = 1\n", "colour"),
+    ("tick_time_ms = \"fast\"\n", "tick_time_ms"),
+    ("client_address = \"nowhere\"\n", "client_address"),
+    ("[storage]\nmap_max_mb = -1\n", "storage.map_max_mb"),
+    ("four_letter_words = [\"ruok\", \"nope\"]\n", "four_letter_words"),
+])
+def test_bad_config_names_the_key_and_fails(toml, key):
+    with tempfile.TemporaryDirectory() as root:
+        path = os.path.join(root, "bad.toml")
+        with open(path, "w") as f:
+            f.write('data_dir = "%s"\n' % os.path.join(root, "data") + toml)
+        result = run_rookeryd(["--config", path])
+        assert result.returncode != 0
+        assert "'%s'" % key in result.stderr, result.stderr
+        assert not os.path.exists(os.path.join(root, "data")), "nothing is started on a bad config"
+
+
+def test_command_line_only_server_and_sigterm():
+    with tempfile.TemporaryDirectory() as root:
+        port = harness.free_port()
+        proc = subprocess.Popen([harness.rookeryd_path(), "--data-dir", os.path.join(root, "d"),
+                                 "--client-port", str(port)], stderr=subprocess.PIPE, text=True)
+        try:
+            harness.wait_until(lambda: "Mode: standalone" in _srvr(port), timeout=15,
+                               message="srvr on the command-line server")
+            zk = KazooClient(hosts="127.0.0.1:%d" % port, timeout=5)
+            zk.start(timeout=10)
+            zk.create("/kept", b"v")
+            zk.stop()
+            zk.close()
+            # srvr is always enabled; the rest of the default whitelist is off.
+            assert _word(port, b"ruok") == "ruok is not executed because it is not in the whitelist.\n"
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=10) == 0
+            assert "shutting down" in proc.stderr.read()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def test_port_in_use_exits_nonzero():
+    s = harness.Server()
+    try:
+        s.start()
+        with tempfile.TemporaryDirectory() as root:
+            result = run_rookeryd(["--data-dir", root, "--client-port", str(s.port)], timeout=20)
+            assert result.returncode != 0
+            assert "not available" in result.stderr
+    finally:
+        s.cleanup()
+
+
+def test_full_store_refuses_writes_and_keeps_serving_reads():
+    s = harness.Server(rookeryd_extra_config=["[storage]", "map_initial_mb = 1", "map_max_mb = 2"])
+    try:
+        s.start()
+        zk = KazooClient(hosts=s.connect_string, timeout=10)
+        zk.start(timeout=10)
+        zk.create("/before", b"safe")
+        value = b"x" * 200_000
+        refused = None
+        written = 0
+        for i in range(40):
+            try:
+                zk.create("/fill-%d" % i, value)
+                written += 1
+            except KazooException as e:
+                refused = e
+                break
+        assert refused is not None, "a 2 MiB store took 8 MB"
+        # The log could not take it: SYSTEMERROR (-1), and nothing of it was applied.
+        assert isinstance(refused, SystemZookeeperError), repr(refused)
+        assert zk.exists("/fill-%d" % written) is None
+        assert written >= 1
+        # Reads go on, the earlier data is intact, and small writes that fit still work
+        # once space is freed.
+        assert zk.get("/before")[0] == b"safe"
+        assert len(zk.get_children("/")) >= written + 1
+        for i in range(written):
+            zk.delete("/fill-%d" % i)
+        zk.create("/after", b"fits")
+        zk.stop()
+        zk.close()
+        s.restart()
+        zk = KazooClient(hosts=s.connect_string, timeout=10)
+        zk.start(timeout=10)
+        assert zk.get("/before")[0] == b"safe"
+        assert zk.get("/after")[0] == b"fits"
+        assert zk.exists("/fill-0") is None
+        zk.stop()
+        zk.close()
+    finally:
+        s.cleanup()
+
+
+def _word(port, word):
+    return harness.four_letter("127.0.0.1", port, word, timeout=5)
+
+
+def _srvr(port):
+    try:
+        return _word(port, b"srvr")
+    except OSError:
+        return ""
