@@ -61,6 +61,9 @@ struct outgoing {
   bool close_after = false;
 };
 
+// The requests a session actor decoded from one read of its socket, sent as one message.
+using request_batch = std::vector<request::client_request>;
+
 // Session ids by expiry deadline, from the session tracker.
 using expiry_buckets = std::map<int64_t, std::set<int64_t>>;
 
@@ -70,7 +73,7 @@ using shared_image_batch = std::shared_ptr<const storage::image_batch>;
 
 }  // namespace rookery
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request::client_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request::connect_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request::connect_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::shared_outbox)

@@ -66,9 +66,10 @@ caf::behavior tree_actor(caf::stateful_actor<tree_state>* self, std::shared_ptr<
         self->state.connections[c] = session;
         self->send(self->state.roles.watch_manager, hello_atom::value, c, std::move(session));
       },
-      [=](request_atom, client_request& request) {
+      [=](request_atom, request_batch& batch) {
         pipeline_output out;
-        self->state.machine->pipeline->submit(std::move(request), wall_ms(), out);
+        int64_t now = wall_ms();
+        for (auto& request : batch) self->state.machine->pipeline->submit(std::move(request), now, out);
         dispatch(self, out);
       },
       [=](connect_atom, const connect_request& request) {

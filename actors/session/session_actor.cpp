@@ -27,10 +27,18 @@ void write_out(self_ptr self, std::string bytes) {
   self->send(self->state.framer, write_atom::value, std::move(bytes));
 }
 
+void send_requests(self_ptr self) {
+  auto& st = self->state;
+  if (st.unsent.empty()) return;
+  self->send(st.roles.tree, request_atom::value, std::move(st.unsent));
+  st.unsent.clear();
+}
+
 // Ends the connection: the framer flushes what was written, then closes the socket.
 void finish(self_ptr self) {
   auto& st = self->state;
   if (st.stage == phase::closing) return;
+  send_requests(self);
   st.stage = phase::closing;
   if (st.framer) self->send(st.framer, close_atom::value);
   self->send(st.roles.tree, bye_atom::value, st.connection);
@@ -65,7 +73,7 @@ void submit_ready_reply(self_ptr self, int32_t xid, std::string frame, bool clos
   request.opcode = zk::op::auth;
   request.ready_reply = std::move(frame);
   request.close_after = close_after;
-  self->send(self->state.roles.tree, request_atom::value, std::move(request));
+  self->state.unsent.push_back(std::move(request));
 }
 
 // Auth is answered here (it changes this connection's identities) but still goes through
@@ -118,7 +126,7 @@ void handle_request(self_ptr self, std::string frame) {
   frame.erase(0, 8);
   request.body = std::move(frame);
   request.who = st.who;
-  self->send(st.roles.tree, request_atom::value, std::move(request));
+  st.unsent.push_back(std::move(request));
 }
 
 void handle_connect(self_ptr self, const std::string& frame) {
@@ -178,6 +186,7 @@ void on_connected(self_ptr self, const request::connect_result& result) {
     st.early_frames.pop_front();
     handle_request(self, std::move(frame));
   }
+  send_requests(self);
 }
 
 void on_deliver(self_ptr self, std::vector<outgoing>& deliveries) {
@@ -307,6 +316,7 @@ caf::behavior session_actor(caf::stateful_actor<session_actor_state>* self, uint
       [=](attach_atom, caf::actor framer) { self->state.framer = std::move(framer); },
       [=](frames_atom, std::vector<std::string>& frames) {
         for (auto& frame : frames) on_frame(self, std::move(frame));
+        send_requests(self);
       },
       [=](word_atom, const std::string& word) { answer_word(self, word); },
       [=](connect_atom, const request::connect_result& result) { on_connected(self, result); },

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "actors/acl/acl_core.hpp"
+#include "actors/request/pipeline_core.hpp"
 #include "runtime/admin/four_letter.hpp"
 #include "runtime/config/server_config.hpp"
 
@@ -35,6 +36,7 @@ struct session_actor_state {
   int32_t timeout_ms = 0;
   std::shared_ptr<const acl::identities> who;
   std::deque<std::string> early_frames;  // pipelined before the session existed
+  std::vector<request::client_request> unsent;  // decoded, sent to the tree as one batch
   int64_t last_touch_ms = 0;
   // Arrival times of requests not yet answered (replies come back in order).
   std::deque<int64_t> arrivals;
