@@ -114,20 +114,9 @@ bool allowed_in_multi(int32_t opcode) {
 }  // namespace
 
 bool is_write_opcode(int32_t opcode) {
-  switch (opcode) {
-    case zk::op::create:
-    case zk::op::create2:
-    case zk::op::create_container:
-    case zk::op::create_ttl:
-    case zk::op::remove:
-    case zk::op::set_data:
-    case zk::op::set_acl:
-    case zk::op::multi:
-    case zk::op::close_session:
-      return true;
-    default:
-      return false;
-  }
+  // check is only a txn inside a multi; setACL is one only outside it.
+  return (allowed_in_multi(opcode) && opcode != zk::op::check) || opcode == zk::op::set_acl ||
+         opcode == zk::op::multi || opcode == zk::op::close_session;
 }
 
 shared_txn encode_write(int32_t opcode, jute::reader& body, const txn_stamp& stamp) {
