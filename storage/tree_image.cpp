@@ -21,6 +21,10 @@ kj::ArrayPtr<const kj::byte> as_data(const std::string& s) {
 }
 
 std::string from_data(capnp::Data::Reader d) { return std::string(reinterpret_cast<const char*>(d.begin()), d.size()); }
+// Both ways by size: jute strings (ACL ids) may contain NUL bytes, which the implicit
+// std::string -> Text conversion (strlen) and cStr() would cut.
+capnp::Text::Reader as_text(const std::string& s) { return {s.data(), s.size()}; }
+std::string from_text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 
 std::string encode_node(const data_tree& tree, const znode& node) {
   capnp::MallocMessageBuilder message;
@@ -40,8 +44,8 @@ std::string encode_node(const data_tree& tree, const znode& node) {
   auto out = record.initAcl(static_cast<unsigned>(acl.size()));
   for (unsigned i = 0; i < acl.size(); ++i) {
     out[i].setPerms(acl[i].perms);
-    out[i].setScheme(acl[i].who.scheme);
-    out[i].setId(acl[i].who.value);
+    out[i].setScheme(as_text(acl[i].who.scheme));
+    out[i].setId(as_text(acl[i].who.value));
   }
   return to_bytes(message);
 }
@@ -107,7 +111,7 @@ int64_t load_image(const snapshot_image& image, data_tree& tree) {
     node.owner = record.getOwner();
     acl::list acl;
     for (auto entry : record.getAcl())
-      acl.push_back({entry.getPerms(), {std::string(entry.getScheme().cStr()), std::string(entry.getId().cStr())}});
+      acl.push_back({entry.getPerms(), {from_text(entry.getScheme()), from_text(entry.getId())}});
     tree.restore_node(std::string(path), std::move(node), acl);
   });
   tree.link_children();
