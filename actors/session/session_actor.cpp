@@ -93,7 +93,7 @@ void authenticate(self_ptr self, int32_t xid, std::string_view body) {
   }
   std::string frame;
   if (!added) {
-    zk::append_header_frame(frame, zk::xid::auth, 0, zk::err::auth_failed);
+    zk::append_header_frame(frame, xid, 0, zk::err::auth_failed);
     submit_ready_reply(self, xid, std::move(frame), true);
     return;
   }
@@ -101,7 +101,7 @@ void authenticate(self_ptr self, int32_t xid, std::string_view body) {
   for (auto& id : *added)
     if (std::find(merged->begin(), merged->end(), id) == merged->end()) merged->push_back(std::move(id));
   st.who = std::move(merged);
-  zk::append_header_frame(frame, zk::xid::auth, 0, zk::err::ok);
+  zk::append_header_frame(frame, xid, 0, zk::err::ok);
   submit_ready_reply(self, xid, std::move(frame), false);
 }
 
