@@ -27,7 +27,7 @@ capnp::Text::Reader as_text(const std::string& s) { return {s.data(), s.size()};
 std::string from_text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 
 std::string encode_node(const data_tree& tree, const znode& node) {
-  capnp::MallocMessageBuilder message;
+  capnp::MallocMessageBuilder message(static_cast<unsigned>(node.data.size() / sizeof(capnp::word)) + 64);
   auto record = message.initRoot<schema::NodeRecord>();
   record.setData(as_data(node.data));
   record.setDataIsNull(node.data_is_null);
@@ -51,7 +51,7 @@ std::string encode_node(const data_tree& tree, const znode& node) {
 }
 
 std::string encode_session(const session_record& session) {
-  capnp::MallocMessageBuilder message;
+  capnp::MallocMessageBuilder message(16);
   auto record = message.initRoot<schema::SessionRecord>();
   record.setTimeoutMs(session.timeout_ms);
   record.setPassword(as_data(session.password));

@@ -120,7 +120,9 @@ bool is_write_opcode(int32_t opcode) {
 }
 
 shared_txn encode_write(int32_t opcode, jute::reader& body, const txn_stamp& stamp) {
-  capnp::MallocMessageBuilder message;
+  // One first segment sized to the request: the default (8 KiB) would be allocated and
+  // zeroed for every small write.
+  capnp::MallocMessageBuilder message(static_cast<unsigned>(body.remaining() / sizeof(capnp::word)) + 64);
   auto txn = start_txn(message, stamp);
   if (opcode == zk::op::close_session) {
     txn.setCloseSession();
@@ -136,7 +138,7 @@ shared_txn encode_write(int32_t opcode, jute::reader& body, const txn_stamp& sta
       if (!allowed_in_multi(type)) throw jute::decode_error("op not allowed in multi");
       types.push_back(type);
       // Decode into a scratch message just to advance past this op's record.
-      capnp::MallocMessageBuilder scratch;
+      capnp::MallocMessageBuilder scratch(256);
       read_op(body, type, scratch.initRoot<schema::Op>());
     }
     auto list = txn.initMulti(static_cast<unsigned>(types.size()));
@@ -153,7 +155,7 @@ shared_txn encode_write(int32_t opcode, jute::reader& body, const txn_stamp& sta
 }
 
 shared_txn encode_create_session(const txn_stamp& stamp, int32_t timeout_ms, const std::string& password) {
-  capnp::MallocMessageBuilder message;
+  capnp::MallocMessageBuilder message(64);
   auto txn = start_txn(message, stamp);
   auto session = txn.initCreateSession();
   session.setTimeoutMs(timeout_ms);
@@ -162,13 +164,13 @@ shared_txn encode_create_session(const txn_stamp& stamp, int32_t timeout_ms, con
 }
 
 shared_txn encode_close_session(const txn_stamp& stamp) {
-  capnp::MallocMessageBuilder message;
+  capnp::MallocMessageBuilder message(64);
   start_txn(message, stamp).setCloseSession();
   return finish_txn(message);
 }
 
 shared_txn encode_reap(const txn_stamp& stamp, const std::string& path) {
-  capnp::MallocMessageBuilder message;
+  capnp::MallocMessageBuilder message(64);
   start_txn(message, stamp).initSingle().setReap(as_capnp_text(path));
   return finish_txn(message);
 }
