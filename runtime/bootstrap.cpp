@@ -69,6 +69,7 @@ int run_standalone_server(const server_config& config) {
   cfg.load<caf::io::middleman>();
   cfg.set("scheduler.max-threads", config.scheduler_threads);
   cfg.set("logger.verbosity", caf::atom("quiet"));
+  cfg.set("scheduler.policy", config.scheduler_policy == "sharing" ? caf::atom("sharing") : caf::atom("stealing"));
   caf::actor_system system{cfg};
 
   auto shared_config = std::make_shared<const server_config>(config);

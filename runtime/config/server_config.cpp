@@ -78,7 +78,11 @@ void apply_server_key(const std::string& key, const toml::node& node, server_con
     config.max_connections_per_address = integer_in_range<int32_t>(node, key, 0, max_int);
   else if (key == "four_letter_words") parse_four_letter_words(node, config);
   else if (key == "scheduler_threads") config.scheduler_threads = integer_in_range<int32_t>(node, key, 1, 256);
-  else if (key == "log_level") {
+  else if (key == "scheduler_policy") {
+    config.scheduler_policy = string_value(node, key);
+    if (config.scheduler_policy != "sharing" && config.scheduler_policy != "stealing")
+      throw config_error("invalid value for key 'scheduler_policy': expected sharing or stealing");
+  } else if (key == "log_level") {
     config.log_level = string_value(node, key);
     static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (!levels.count(config.log_level))

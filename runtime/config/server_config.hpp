@@ -26,6 +26,9 @@ struct server_config {
   // Four-letter words that answer; "*" in the file enables all. srvr is always on.
   std::set<std::string> four_letter_words{"srvr"};
   int32_t scheduler_threads = 2;
+  // CAF's "sharing" scheduler (one queue, workers block) beat work stealing (workers poll)
+  // on every load measured on two cores; see docs/benchmarks.md.
+  std::string scheduler_policy = "sharing";
   std::string log_level = "info";
   // "user:BASE64(SHA1(user:password))"; a digest auth matching it is the super user.
   std::string super_digest;

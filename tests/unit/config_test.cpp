@@ -13,6 +13,7 @@ tick_time_ms = 500
 max_frame_bytes = 2048
 four_letter_words = ["ruok", "mntr"]
 scheduler_threads = 3
+scheduler_policy = "stealing"
 log_level = "debug"
 [storage]
 map_initial_mb = 8
@@ -25,6 +26,7 @@ map_initial_mb = 8
   CHECK(config.max_frame_bytes == 2048);
   CHECK(config.four_letter_words == std::set<std::string>{"ruok", "mntr", "srvr"});
   CHECK(config.scheduler_threads == 3);
+  CHECK(config.scheduler_policy == "stealing");
   CHECK(config.storage_map_initial_mb == 8);
 }
 
@@ -48,6 +50,7 @@ TEST_CASE("bad keys are named in the error") {
   CHECK_THAT(message_for("[storage]\nsize = 3"), Catch::Contains("unknown key 'storage.size'"));
   CHECK_THAT(message_for("four_letter_words = [\"oops\"]"), Catch::Contains("'four_letter_words'"));
   CHECK_THAT(message_for("log_level = \"loud\""), Catch::Contains("'log_level'"));
+  CHECK_THAT(message_for("scheduler_policy = \"random\""), Catch::Contains("'scheduler_policy'"));
   CHECK_THAT(message_for("min_session_timeout_ms = 9000\nmax_session_timeout_ms = 100"),
              Catch::Contains("'min_session_timeout_ms'"));
   CHECK_THAT(message_for("tick_time_ms = "), Catch::Contains("line 1"));
