@@ -1,5 +1,6 @@
 #include "actors/request/tree_actor.hpp"
 
+#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include "actors/clock.hpp"
@@ -11,12 +12,12 @@ namespace {
 
 using self_ptr = caf::stateful_actor<tree_state>*;
 
-std::string fresh_password(std::mt19937_64& source) {
+// Session passwords guard re-attachment, so they come from a cryptographic generator:
+// other clients see their own passwords and must not be able to predict this one.
+std::string fresh_password() {
   std::string password(16, '\0');
-  for (std::size_t i = 0; i < password.size(); i += 8) {
-    uint64_t bits = source();
-    for (std::size_t j = 0; j < 8; ++j) password[i + j] = static_cast<char>(bits >> (8 * j));
-  }
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(password.data()), static_cast<int>(password.size())) != 1)
+    throw std::runtime_error("no randomness for a session password");
   return password;
 }
 
@@ -74,7 +75,7 @@ caf::behavior tree_actor(caf::stateful_actor<tree_state>* self, std::shared_ptr<
       },
       [=](connect_atom, const connect_request& request) {
         pipeline_output out;
-        self->state.machine->pipeline->connect(request, fresh_password(self->state.password_source), wall_ms(), out);
+        self->state.machine->pipeline->connect(request, fresh_password(), wall_ms(), out);
         dispatch(self, out);
       },
       [=](bye_atom, connection_id c) {

@@ -6,7 +6,6 @@
 
 #include <map>
 #include <memory>
-#include <random>
 #include <unordered_map>
 
 #include "actors/request/pipeline_core.hpp"
@@ -31,7 +30,6 @@ struct tree_state {
   std::shared_ptr<recovered_state> machine;
   tree_roles roles;
   std::unordered_map<connection_id, caf::actor> connections;
-  std::mt19937_64 password_source{std::random_device{}()};
   int32_t snapshot_every = 0;
   int32_t reap_interval_ms = 0;
   int64_t applied_since_image = 0;
