@@ -37,7 +37,7 @@ struct server_config {
   int32_t container_check_interval_ms = 60000;
   int64_t storage_map_initial_mb = 64;
   int64_t storage_map_max_mb = 16384;
-  int32_t snapshot_every_txns = 20000;
+  int32_t snapshot_every_txns = 5000;
 
   int32_t effective_min_session_timeout() const {
     return min_session_timeout_ms > 0 ? min_session_timeout_ms : 2 * tick_time_ms;
