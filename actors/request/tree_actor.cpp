@@ -118,7 +118,6 @@ caf::behavior tree_actor(caf::stateful_actor<tree_state>* self, std::shared_ptr<
         stats.sessions = static_cast<int64_t>(tree.sessions().size());
         for (const auto& [id, session] : tree.sessions()) stats.ephemerals += static_cast<int64_t>(session.ephemerals.size());
         stats.outstanding = static_cast<int64_t>(self->state.machine->pipeline->outstanding());
-        stats.connections = static_cast<int64_t>(self->state.connections.size());
         if (listings)
           for (const auto& [id, session] : tree.sessions())
             if (!session.ephemerals.empty())

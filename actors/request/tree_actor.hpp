@@ -44,7 +44,6 @@ struct tree_stats {
   int64_t sessions = 0;
   int64_t ephemerals = 0;
   int64_t outstanding = 0;
-  int64_t connections = 0;
   std::map<int64_t, std::vector<std::string>> ephemerals_by_session;  // only when asked
 };
 

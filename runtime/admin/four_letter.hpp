@@ -71,7 +71,6 @@ struct server_view {
   int64_t sessions = 0;
   int64_t ephemerals = 0;
   int64_t outstanding = 0;
-  int64_t connections = 0;
   int64_t watch_connections = 0;
   int64_t watch_paths = 0;
   int64_t data_watches = 0;
