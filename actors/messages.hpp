@@ -43,6 +43,7 @@ using image_atom = caf::atom_constant<caf::atom("image")>;
 using opened_atom = caf::atom_constant<caf::atom("opened")>;
 using closed_atom = caf::atom_constant<caf::atom("closed")>;
 using claim_atom = caf::atom_constant<caf::atom("claim")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
 using touch_atom = caf::atom_constant<caf::atom("touch")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using kick_atom = caf::atom_constant<caf::atom("kick")>;

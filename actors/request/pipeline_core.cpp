@@ -92,6 +92,8 @@ void pipeline_core::connect(const connect_request& request, const std::string& p
     auto& state = connections_[request.connection];
     state.connect_timeout_ms = request.timeout_ms;
     state.connect_password = password;
+    // Never hand out an id that is alive, whatever the clock did across a restart.
+    while (tree_.find_session(next_session_id_)) ++next_session_id_;
     int64_t session = next_session_id_++;
     propose(encode_create_session(stamp(session, now_ms, nullptr), request.timeout_ms, password), request.connection,
             0, zk::op::create_session, out);

@@ -43,6 +43,7 @@ void finish(self_ptr self) {
   if (st.framer) self->send(st.framer, close_atom::value);
   self->send(st.roles.tree, bye_atom::value, st.connection);
   self->send(st.roles.listener, closed_atom::value, st.figures);
+  if (st.claimed_session != 0) self->send(st.roles.tracker, release_atom::value, st.claimed_session);
   if (st.session != 0) spdlog::info("connection {} from {} closed (session 0x{:x})", st.connection, st.peer, st.session);
   self->quit();
 }
@@ -144,7 +145,10 @@ void handle_connect(self_ptr self, const std::string& frame) {
   request.timeout_ms = zk::negotiate_timeout(record->timeout_ms, st.config->effective_min_session_timeout(),
                                              st.config->effective_max_session_timeout());
   request.last_zxid_seen = record->last_zxid_seen;
-  if (record->session_id != 0) self->send(st.roles.tracker, claim_atom::value, record->session_id);
+  if (record->session_id != 0) {
+    st.claimed_session = record->session_id;
+    self->send(st.roles.tracker, claim_atom::value, record->session_id);
+  }
   st.stage = phase::connecting;
   self->send(st.roles.tree, connect_atom::value, request);
 }
@@ -179,6 +183,7 @@ void on_connected(self_ptr self, const request::connect_result& result) {
   st.stage = phase::connected;
   write_out(self, zk::connect_response_frame(result.timeout_ms, result.session, result.password,
                                              st.client_sent_read_only_byte));
+  st.claimed_session = st.session;
   self->send(st.roles.tracker, claim_atom::value, st.session);
   spdlog::info("session 0x{:x} established for {} (timeout {} ms)", st.session, st.peer, st.timeout_ms);
   while (!st.early_frames.empty() && st.stage == phase::connected) {

@@ -33,6 +33,7 @@ struct session_actor_state {
   caf::actor framer;
   bool client_sent_read_only_byte = false;
   int64_t session = 0;
+  int64_t claimed_session = 0;  // the session this connection asked the tracker for
   int32_t timeout_ms = 0;
   std::shared_ptr<const acl::identities> who;
   std::deque<std::string> early_frames;  // pipelined before the session existed

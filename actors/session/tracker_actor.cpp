@@ -17,8 +17,23 @@ caf::behavior tracker_actor(caf::stateful_actor<tracker_state>* self, int32_t ti
         self->state.expiry.open(session, timeout_ms, now_ms());
       },
       [=](closed_atom, int64_t session) {
-        self->state.expiry.close(session);
-        self->state.holders.erase(session);
+        auto& st = self->state;
+        st.expiry.close(session);
+        auto holder = st.holders.find(session);
+        if (holder == st.holders.end()) {
+          st.expiring.erase(session);
+          return;
+        }
+        // A client's own close is answered before its connection closes; an expired
+        // session's (re-attached) holder is closed here.
+        if (st.expiring.erase(session)) self->send(holder->second, kick_atom::value);
+        st.holders.erase(holder);
+      },
+      // A connection that ends gives up its claim, unless another connection took it over.
+      [=](release_atom, int64_t session) {
+        auto& holders = self->state.holders;
+        auto holder = holders.find(session);
+        if (holder != holders.end() && holder->second.address() == self->current_sender()) holders.erase(holder);
       },
       // A connection re-attaching a session: ZooKeeper closes the previous holder first,
       // even before the password is checked.
@@ -32,6 +47,7 @@ caf::behavior tracker_actor(caf::stateful_actor<tracker_state>* self, int32_t ti
       [=](tick_atom) {
         for (int64_t session : self->state.expiry.expire(now_ms())) {
           spdlog::info("session 0x{:x} expired", session);
+          self->state.expiring.insert(session);
           if (self->state.tree) self->send(self->state.tree, expire_atom::value, session);
           auto holder = self->state.holders.find(session);
           if (holder != self->state.holders.end()) {

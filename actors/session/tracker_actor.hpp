@@ -4,6 +4,7 @@
 #include <caf/all.hpp>
 
 #include <unordered_map>
+#include <unordered_set>
 
 #include "actors/session/session_expiry.hpp"
 
@@ -12,6 +13,9 @@ namespace rookery::session {
 struct tracker_state {
   session_expiry expiry{1};
   std::unordered_map<int64_t, caf::actor> holders;
+  // Expired sessions whose closeSession is not applied yet: a connection that re-attaches
+  // in that window must be closed too once the close is applied.
+  std::unordered_set<int64_t> expiring;
   caf::actor tree;
   int32_t tick_ms = 0;
   static inline const char* name = "session-tracker";

@@ -2059,3 +2059,21 @@ TEST_CASE("reap: containers that had a child, TTL nodes past their ttl") {
     CHECK(s.tree.find("/t") == nullptr);
   }
 }
+
+TEST_CASE("a new session never reuses the id of a live one, even if the id source repeats") {
+  // A restart whose clock went back would restart the id source below a recovered session.
+  server s;
+  client first = s.connect();
+  REQUIRE(first.session == first_session);
+  request::pipeline_core restarted(s.tree, request::apply_settings{}, s.core.last_applied_zxid(), first_session);
+  pipeline_output out;
+  request::connect_request req;
+  req.connection = 99;
+  req.timeout_ms = 10000;
+  restarted.connect(req, password, s.now, out);
+  restarted.durable_through(restarted.last_proposed_zxid(), out);
+  REQUIRE(out.connects.size() == 1);
+  CHECK(out.connects[0].session == first_session + 1);
+  REQUIRE(s.tree.find_session(first_session) != nullptr);
+  CHECK(s.tree.find_session(first_session)->password == password);
+}
