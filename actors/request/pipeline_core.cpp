@@ -196,7 +196,12 @@ void pipeline_core::abandon_from(int64_t first_zxid, pipeline_output& out) {
   for (auto txn = first; txn != pending_.end(); ++txn) {
     txn_reader reader(*txn->txn);
     auto root = reader.root();
-    if (root.isCloseSession()) closing_.erase(root.getSession());
+    if (root.isCloseSession()) {
+      closing_.erase(root.getSession());
+      // The tracker stopped tracking an expired session; re-arm it so expiry is retried.
+      const auto* session = tree_.find_session(root.getSession());
+      if (txn->connection == 0 && session) out.sessions.push_back({true, root.getSession(), session->timeout_ms});
+    }
     if (root.isSingle() && root.getSingle().isReap()) reaping_.erase(std::string(root.getSingle().getReap().cStr()));
     auto state = connections_.find(txn->connection);
     if (txn->connection == 0 || state == connections_.end()) continue;
@@ -214,7 +219,7 @@ void pipeline_core::abandon_from(int64_t first_zxid, pipeline_output& out) {
     release_reads(state->second, out);
   }
   pending_.erase(first, pending_.end());
-  last_proposed_ = last_applied_;
+  last_proposed_ = first_zxid - 1;
 }
 
 }  // namespace rookery::request

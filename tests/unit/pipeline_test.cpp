@@ -2077,3 +2077,38 @@ TEST_CASE("a new session never reuses the id of a live one, even if the id sourc
   REQUIRE(s.tree.find_session(first_session) != nullptr);
   CHECK(s.tree.find_session(first_session)->password == password);
 }
+
+TEST_CASE("abandon_from: writes the log could not persist are refused in order, never applied, zxids reused") {
+  server s;
+  client c = s.connect();
+  client other = s.connect();
+  int64_t base = s.zxid();
+  pipeline_output out;
+  c.send(op::create, create_body("/lost", std::string("x"), open_acl(), 0), out);     // zxid base+1
+  c.send(op::get_data, watch_body("/zookeeper"), out);                                // waits for it
+  c.send(op::set_data, set_data_body("/zookeeper", std::string("y")), out);           // zxid base+2
+  s.core.expire_session(other.session, s.now, out);                                  // zxid base+3
+  REQUIRE(s.core.last_proposed_zxid() == base + 3);
+
+  pipeline_output failed;
+  s.core.abandon_from(base + 1, failed);
+  auto frames = replies_to(failed, c.conn);
+  REQUIRE(frames.size() == 3);
+  CHECK(frames[0].err == err::system_error);
+  CHECK(frames[1].err == err::ok);  // the read, answered in its place
+  CHECK(frames[2].err == err::system_error);
+  CHECK(frames[0].zxid == base);
+  // The expiry must be retried: the tracker is told the session is still open.
+  REQUIRE(failed.sessions.size() == 1);
+  CHECK(failed.sessions[0].opened);
+  CHECK(failed.sessions[0].session == other.session);
+
+  s.commit();
+  CHECK(s.tree.find("/lost") == nullptr);
+  CHECK(s.tree.find("/zookeeper")->version == 0);
+  CHECK(s.tree.find_session(other.session) != nullptr);
+  // The next write takes the first abandoned zxid.
+  frame again = c.create("/kept");
+  CHECK(again.err == err::ok);
+  CHECK(again.zxid == base + 1);
+}
