@@ -50,12 +50,19 @@ std::vector<std::string> data_tree::child_names(const znode& node) const {
 }
 
 int32_t data_tree::descendant_count(std::string_view path) const {
-  const znode* node = find(path);
-  if (!node || !node->children) return 0;
+  // Iterative, with one path buffer per pending node: a deep tree must not exhaust the stack.
   int32_t count = 0;
-  std::string prefix(path == "/" ? "" : path);
-  for (auto name : *node->children) {
-    count += 1 + descendant_count(prefix + "/" + std::string(name));
+  std::vector<std::string> pending{std::string(path)};
+  while (!pending.empty()) {
+    std::string current = std::move(pending.back());
+    pending.pop_back();
+    const znode* node = find(current);
+    if (!node || !node->children) continue;
+    if (current == "/") current.clear();
+    for (auto name : *node->children) {
+      ++count;
+      pending.push_back(current + "/" + std::string(name));
+    }
   }
   return count;
 }
