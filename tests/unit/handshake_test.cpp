@@ -8,37 +8,13 @@
 
 #include "runtime/config/server_config.hpp"
 #include "runtime/zk/handshake.hpp"
+#include "tests/unit/support/hex.hpp"
 
 using namespace rookery::zk;
+using rookery::test::to_hex;
+using rookery::test::unhex;
 
 namespace {
-
-// "00 01 ff" style hex, spaces ignored.
-std::string unhex(std::string_view hex) {
-  std::string bytes;
-  int high = -1;
-  for (char c : hex) {
-    if (c == ' ' || c == '\n') continue;
-    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c - 'A' + 10;
-    if (high < 0) {
-      high = v;
-    } else {
-      bytes.push_back(static_cast<char>(high * 16 + v));
-      high = -1;
-    }
-  }
-  return bytes;
-}
-
-std::string to_hex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : bytes) {
-    hex.push_back(digits[c >> 4]);
-    hex.push_back(digits[c & 15]);
-  }
-  return hex;
-}
 
 // A Java client re-attaching: lastZxidSeen 0x1234, timeOut 30000, sessionId
 // 0x0100007a52ca0000, the password of §2.2's example, readOnly 1 (45 bytes).

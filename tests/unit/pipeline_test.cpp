@@ -18,6 +18,8 @@
 #include "runtime/jute/jute.hpp"
 #include "runtime/zk/protocol.hpp"
 #include "storage/data_tree.hpp"
+#include "tests/unit/support/hex.hpp"
+#include "tests/unit/support/request_bodies.hpp"
 
 namespace rookery::storage {
 // Stat equality and printing for readable failures.
@@ -44,6 +46,7 @@ struct StringMaker<rookery::storage::stat> {
 }  // namespace Catch
 
 using namespace rookery;
+using namespace rookery::test;
 using request::connection_id;
 using request::pipeline_output;
 namespace op = zk::op;
@@ -60,138 +63,6 @@ constexpr int64_t t0 = 1'700'000'000'000;
 const std::string password(16, '\x5a');
 // §11.3, observed: digest of "user:pw".
 const std::string user_digest = "user:2Om+GBbT2q/tS6pdvACZbbm7/1A=";
-
-acl::list open_acl() { return {{acl::all, {"world", "anyone"}}}; }
-
-void put_acl(jute::writer& w, const std::optional<acl::list>& acl) {
-  if (!acl) return w.write_int(-1);
-  w.write_int(static_cast<int32_t>(acl->size()));
-  for (const auto& e : *acl) {
-    w.write_int(e.perms);
-    w.write_ustring(e.who.scheme);
-    w.write_ustring(e.who.value);
-  }
-}
-
-std::string create_body(std::string_view path, std::optional<std::string> data = std::string("d"),
-                        std::optional<acl::list> acl = open_acl(), int32_t flags = 0) {
-  std::string b;
-  jute::writer w(b);
-  w.write_ustring(path);
-  w.write_buffer(data);
-  put_acl(w, acl);
-  w.write_int(flags);
-  return b;
-}
-
-std::string create_ttl_body(std::string_view path, int32_t flags, int64_t ttl, std::optional<std::string> data = std::string("d")) {
-  std::string b = create_body(path, std::move(data), open_acl(), flags);
-  jute::writer(b).write_long(ttl);
-  return b;
-}
-
-std::string delete_body(std::string_view path, int32_t version = -1) {
-  std::string b;
-  jute::writer w(b);
-  w.write_ustring(path);
-  w.write_int(version);
-  return b;
-}
-
-std::string set_data_body(std::string_view path, std::optional<std::string> data, int32_t version = -1) {
-  std::string b;
-  jute::writer w(b);
-  w.write_ustring(path);
-  w.write_buffer(data);
-  w.write_int(version);
-  return b;
-}
-
-std::string set_acl_body(std::string_view path, std::optional<acl::list> acl, int32_t version = -1) {
-  std::string b;
-  jute::writer w(b);
-  w.write_ustring(path);
-  put_acl(w, acl);
-  w.write_int(version);
-  return b;
-}
-
-// exists, getData, getChildren, getChildren2.
-std::string watch_body(std::string_view path, bool watch = false) {
-  std::string b;
-  jute::writer w(b);
-  w.write_ustring(path);
-  w.write_bool(watch);
-  return b;
-}
-
-// getACL, sync, getAllChildrenNumber, getEphemerals.
-std::string path_body(std::string_view path) {
-  std::string b;
-  jute::writer(b).write_ustring(path);
-  return b;
-}
-
-std::string check_body(std::string_view path, int32_t version) { return delete_body(path, version); }
-
-std::string path_int_body(std::string_view path, int32_t value) { return delete_body(path, value); }
-
-std::string multi_body(const std::vector<std::pair<int32_t, std::string>>& ops) {
-  std::string b;
-  jute::writer w(b);
-  for (const auto& [type, record] : ops) {
-    w.write_int(type);
-    w.write_bool(false);
-    w.write_int(-1);
-    b += record;
-  }
-  w.write_int(-1);
-  w.write_bool(true);
-  w.write_int(-1);
-  return b;
-}
-
-std::string set_watches_body(int64_t relative_zxid, const std::vector<std::string>& data,
-                             const std::vector<std::string>& exist, const std::vector<std::string>& child,
-                             const std::vector<std::string>* persistent = nullptr,
-                             const std::vector<std::string>* recursive = nullptr) {
-  std::string b;
-  jute::writer w(b);
-  w.write_long(relative_zxid);
-  w.write_ustring_vector(data);
-  w.write_ustring_vector(exist);
-  w.write_ustring_vector(child);
-  if (persistent) w.write_ustring_vector(*persistent);
-  if (recursive) w.write_ustring_vector(*recursive);
-  return b;
-}
-
-// "00 01 ff" style hex, spaces ignored.
-std::string unhex(std::string_view hex) {
-  std::string bytes;
-  int high = -1;
-  for (char c : hex) {
-    if (c == ' ' || c == '\n') continue;
-    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c - 'A' + 10;
-    if (high < 0) {
-      high = v;
-    } else {
-      bytes.push_back(static_cast<char>(high * 16 + v));
-      high = -1;
-    }
-  }
-  return bytes;
-}
-
-std::string to_hex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : bytes) {
-    hex.push_back(digits[c >> 4]);
-    hex.push_back(digits[c & 15]);
-  }
-  return hex;
-}
 
 std::string long_hex(int64_t value) {
   std::string bytes;

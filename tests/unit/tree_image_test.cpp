@@ -30,8 +30,10 @@
 #include "storage/log_store.hpp"
 #include "storage/snapshot_image.hpp"
 #include "storage/tree_image.hpp"
+#include "tests/unit/support/request_bodies.hpp"
 
 using namespace rookery;
+using namespace rookery::test;
 using request::connection_id;
 using request::pipeline_output;
 namespace op = zk::op;
@@ -44,78 +46,6 @@ constexpr int64_t first_session = 0x0100000000000001;
 constexpr int64_t t0 = 1'700'000'000'000;
 // §11.3, observed: digest of "user:pw".
 const std::string user_digest = "user:2Om+GBbT2q/tS6pdvACZbbm7/1A=";
-
-acl::list open_acl() { return {{acl::all, {"world", "anyone"}}}; }
-
-// ---------------------------------------------------------------------------------------
-// Request bodies (jute), written by hand.
-
-void put_acl(jute::writer& w, const acl::list& acl) {
-  w.write_int(static_cast<int32_t>(acl.size()));
-  for (const auto& e : acl) {
-    w.write_int(e.perms);
-    w.write_ustring(e.who.scheme);
-    w.write_ustring(e.who.value);
-  }
-}
-
-std::string create_body(std::string_view path, std::optional<std::string> data, int32_t flags = 0,
-                        const acl::list& acl = open_acl()) {
-  std::string b;
-  jute::writer w(b);
-  w.write_ustring(path);
-  w.write_buffer(data);
-  put_acl(w, acl);
-  w.write_int(flags);
-  return b;
-}
-
-std::string create_ttl_body(std::string_view path, std::optional<std::string> data, int32_t flags, int64_t ttl) {
-  std::string b = create_body(path, std::move(data), flags);
-  jute::writer(b).write_long(ttl);
-  return b;
-}
-
-std::string delete_body(std::string_view path, int32_t version = -1) {
-  std::string b;
-  jute::writer w(b);
-  w.write_ustring(path);
-  w.write_int(version);
-  return b;
-}
-
-std::string set_data_body(std::string_view path, std::optional<std::string> data, int32_t version = -1) {
-  std::string b;
-  jute::writer w(b);
-  w.write_ustring(path);
-  w.write_buffer(data);
-  w.write_int(version);
-  return b;
-}
-
-std::string set_acl_body(std::string_view path, const acl::list& acl, int32_t version = -1) {
-  std::string b;
-  jute::writer w(b);
-  w.write_ustring(path);
-  put_acl(w, acl);
-  w.write_int(version);
-  return b;
-}
-
-std::string multi_body(const std::vector<std::pair<int32_t, std::string>>& ops) {
-  std::string b;
-  jute::writer w(b);
-  for (const auto& [type, record] : ops) {
-    w.write_int(type);
-    w.write_bool(false);
-    w.write_int(-1);
-    b += record;
-  }
-  w.write_int(-1);
-  w.write_bool(true);
-  w.write_int(-1);
-  return b;
-}
 
 std::string binary_blob(std::size_t n, int seed) {
   std::string s(n, '\0');
@@ -270,7 +200,7 @@ struct server {
   // A create that must succeed; returns the created path.
   std::string create(const session_handle& s, std::string_view path, std::optional<std::string> data,
                      int32_t flags = 0, const acl::list& acl = open_acl(), int32_t opcode = op::create) {
-    std::string body = ok(s, opcode, create_body(path, std::move(data), flags, acl));
+    std::string body = ok(s, opcode, create_body(path, std::move(data), acl, flags));
     jute::reader r(body);
     return r.read_ustring();
   }
@@ -334,10 +264,10 @@ void build_first_part(server& s, scenario& sc) {
   s.create(sc.a, "/cont2", std::nullopt, zk::create_flags::container, open_acl(), op::create_container);
   s.create(sc.a, "/cont2/y", std::string("y"));
   // TTL nodes, plain and sequential.
-  s.ok(sc.a, op::create_ttl, create_ttl_body("/ttl", std::string("t"), zk::create_flags::persistent_with_ttl, 60000));
+  s.ok(sc.a, op::create_ttl, create_ttl_body("/ttl", zk::create_flags::persistent_with_ttl, 60000, std::string("t")));
   {
     std::string body = s.ok(sc.a, op::create_ttl,
-                            create_ttl_body("/ttl-seq-", std::nullopt, zk::create_flags::persistent_sequential_with_ttl, 5));
+                            create_ttl_body("/ttl-seq-", zk::create_flags::persistent_sequential_with_ttl, 5, std::nullopt));
     jute::reader r(body);
     sc.ttl_seq = r.read_ustring();
   }
@@ -357,8 +287,8 @@ void build_first_part(server& s, scenario& sc) {
   s.ok(sc.a, op::set_data, set_data_body("/app/empty", std::string()));
   s.ok(sc.a, op::set_data, set_data_body("/app/empty-null", std::string()));
   // setACL (aversion moves), on an ordinary node and on the pre-created ones.
-  s.ok(sc.a, op::set_acl, set_acl_body("/app/config", {{acl::read | acl::write, {"world", "anyone"}}}));
-  s.ok(sc.a, op::set_acl, set_acl_body("/zookeeper", {{acl::all, {"world", "anyone"}}, {acl::read, {"ip", "1.2.3.4"}}}));
+  s.ok(sc.a, op::set_acl, set_acl_body("/app/config", acl::list{{acl::read | acl::write, {"world", "anyone"}}}));
+  s.ok(sc.a, op::set_acl, set_acl_body("/zookeeper", acl::list{{acl::all, {"world", "anyone"}}, {acl::read, {"ip", "1.2.3.4"}}}));
   s.ok(sc.a, op::set_data, set_data_body("/zookeeper/quota", std::string("q")));
   // Deletes: a subtree removed bottom-up leaves its root with C=1, numChildren 0.
   s.create(sc.a, "/gone", std::string("g"));
@@ -416,7 +346,7 @@ void build_second_part(server& s, scenario& sc) {
   s.create(sc.a, "/gone", std::string("back"), zk::create_flags::container, open_acl(), op::create_container);
   // ACL changes.
   s.ok(sc.a, op::set_acl, set_acl_body("/secure", open_acl()));
-  s.ok(sc.a, op::set_acl, set_acl_body("/app/big", {{acl::read, {"digest", user_digest}}, {acl::all, {"ip", "127.0.0.1"}}}));
+  s.ok(sc.a, op::set_acl, set_acl_body("/app/big", acl::list{{acl::read, {"digest", user_digest}}, {acl::all, {"ip", "127.0.0.1"}}}));
   // Long and non-ASCII paths changed and removed.
   s.ok(sc.a, op::remove, delete_body(long_name + "/kid"));
   s.ok(sc.a, op::set_data, set_data_body(long_name, std::nullopt));
@@ -710,8 +640,8 @@ TEST_CASE("incremental batches: each image matches the tree it was taken from") 
     other.create(h, "/app", std::string("other"));  // the same path with other content
     other.create(h, "/only-here", std::nullopt, zk::create_flags::container, open_acl(), op::create_container);
     other.create(h, "/eph", std::nullopt, zk::create_flags::ephemeral);
-    other.ok(h, op::create_ttl, create_ttl_body("/t", std::string("t"), zk::create_flags::persistent_with_ttl, 9));
-    other.ok(h, op::set_acl, set_acl_body("/", {{acl::all, {"ip", "127.0.0.1"}}}));
+    other.ok(h, op::create_ttl, create_ttl_body("/t", zk::create_flags::persistent_with_ttl, 9, std::string("t")));
+    other.ok(h, op::set_acl, set_acl_body("/", acl::list{{acl::all, {"ip", "127.0.0.1"}}}));
     CHECK(storage::load_image(*store.image, other.tree) == first_zxid);
     compare_trees(s.tree, other.tree);
   }
@@ -803,7 +733,7 @@ TEST_CASE("image + replay of the log after it reaches the live tree") {
     r.session = sc.a.id;
     r.xid = 1000;
     r.opcode = op::create;
-    r.body = create_body("/app/seq-", std::string("after restart"), zk::create_flags::persistent_sequential);
+    r.body = create_body("/app/seq-", std::string("after restart"), open_acl(), zk::create_flags::persistent_sequential);
     r.who = with_digest();
     pipeline_output out;
     core.submit(r, s.now, out);
