@@ -19,7 +19,6 @@ class acl_cache {
   const acl::list& get(acl_ref ref) const { return *slots_[ref].list; }
   // Watch events carry the ACL they must be filtered by; sharing avoids a copy per event.
   const std::shared_ptr<const acl::list>& shared(acl_ref ref) const { return slots_[ref].list; }
-  std::size_t distinct_lists() const { return index_.size(); }
 
  private:
   struct slot {

@@ -274,4 +274,11 @@ std::vector<std::pair<std::string, std::string>> who_am_i(const identities& who)
 
 bool valid_ip_acl(std::string_view acl_id) { return parse_ip_pattern(acl_id).has_value(); }
 
+identities with_added(const identities& have, identities added) {
+  identities merged = have;
+  for (auto& id : added)
+    if (std::find(merged.begin(), merged.end(), id) == merged.end()) merged.push_back(std::move(id));
+  return merged;
+}
+
 }  // namespace rookery::acl

@@ -83,12 +83,9 @@ void authenticate(self_ptr self, int32_t xid, std::string_view body) {
   auto& st = self->state;
   std::optional<acl::identities> added;
   try {
-    jute::reader in(body);
-    in.read_int();
-    std::string scheme = in.read_ustring();
-    std::string auth = in.read_buffer().value_or(std::string());
-    added = acl::authenticate(scheme, auth, st.peer.substr(0, st.peer.rfind(':')), st.config->super_digest);
-    if (!added) spdlog::info("connection {}: authentication with scheme '{}' failed", st.connection, scheme);
+    auto packet = zk::read_auth_packet(body);
+    added = acl::authenticate(packet.scheme, packet.auth, st.peer.substr(0, st.peer.rfind(':')), st.config->super_digest);
+    if (!added) spdlog::info("connection {}: authentication with scheme '{}' failed", st.connection, packet.scheme);
   } catch (const jute::decode_error&) {
     spdlog::info("connection {}: malformed auth packet", st.connection);
   }
@@ -98,10 +95,7 @@ void authenticate(self_ptr self, int32_t xid, std::string_view body) {
     submit_ready_reply(self, xid, std::move(frame), true);
     return;
   }
-  auto merged = std::make_shared<acl::identities>(*st.who);
-  for (auto& id : *added)
-    if (std::find(merged->begin(), merged->end(), id) == merged->end()) merged->push_back(std::move(id));
-  st.who = std::move(merged);
+  st.who = std::make_shared<const acl::identities>(acl::with_added(*st.who, std::move(*added)));
   zk::append_header_frame(frame, xid, 0, zk::err::ok);
   submit_ready_reply(self, xid, std::move(frame), false);
 }

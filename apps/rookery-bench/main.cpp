@@ -182,17 +182,26 @@ void wait_for_start(shared_state& shared) {
   while (shared.phase.load() == connecting) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
-void load_session(const options& o, int index, const std::vector<std::string>& keys, shared_state& shared,
-                  session_result& res) {
+// Connects, then waits until every session is connected; nullptr (failure recorded) if
+// the connect fails.
+std::unique_ptr<rb::zk_client> connect_and_wait(const options& o, int index, shared_state& shared,
+                                                session_result& res) {
   std::unique_ptr<rb::zk_client> c;
   try {
     c = connect(o, index);
   } catch (const std::exception& e) {
     res.failure = std::string("connect: ") + e.what();
     shared.ready.fetch_add(1);
-    return;
+    return nullptr;
   }
   wait_for_start(shared);
+  return c;
+}
+
+void load_session(const options& o, int index, const std::vector<std::string>& keys, shared_state& shared,
+                  session_result& res) {
+  auto c = connect_and_wait(o, index, shared, res);
+  if (!c) return;
   try {
     std::mt19937_64 rng(0x5eed0000u + static_cast<unsigned>(index));
     std::uniform_int_distribution<int> pick_key(0, static_cast<int>(keys.size()) - 1);
@@ -234,15 +243,8 @@ void load_session(const options& o, int index, const std::vector<std::string>& k
 }
 
 void create_session(const options& o, int index, long first, long last, shared_state& shared, session_result& res) {
-  std::unique_ptr<rb::zk_client> c;
-  try {
-    c = connect(o, index);
-  } catch (const std::exception& e) {
-    res.failure = std::string("connect: ") + e.what();
-    shared.ready.fetch_add(1);
-    return;
-  }
-  wait_for_start(shared);
+  auto c = connect_and_wait(o, index, shared, res);
+  if (!c) return;
   try {
     std::string value(static_cast<std::size_t>(o.value_bytes), 'v');
     send_times sent(o.in_flight);

@@ -42,6 +42,15 @@ std::optional<acl::list> read_acl_list(jute::reader& in) {
   return acl;
 }
 
+auth_packet read_auth_packet(std::string_view body) {
+  jute::reader in(body);
+  in.read_int();
+  auth_packet packet;
+  packet.scheme = in.read_ustring();
+  packet.auth = in.read_buffer().value_or(std::string());
+  return packet;
+}
+
 std::size_t begin_reply(jute::writer& out, int32_t xid, int64_t zxid, int32_t error) {
   std::size_t start = out.begin_frame();
   out.write_int(xid);

@@ -355,3 +355,9 @@ TEST_CASE("who_am_i reports scheme and user per identity") {
     CHECK(who_am_i(r.who) == r.expected);
   }
 }
+
+TEST_CASE("with_added skips identities the connection already holds") {
+  identities have{{"ip", "127.0.0.1"}, {"digest", "user:x"}};
+  auto merged = with_added(have, {{"digest", "user:x"}, {"super", ""}, {"super", ""}});
+  CHECK(merged == identities{{"ip", "127.0.0.1"}, {"digest", "user:x"}, {"super", ""}});
+}

@@ -179,3 +179,14 @@ TEST_CASE("negotiate_timeout clamps into [min, max] (§2.3 step 5)") {
   CHECK(negotiate_timeout(500, 100, 100) == 100);
   CHECK(negotiate_timeout(7000, 6000, 8000) == 7000);
 }
+
+#include "runtime/zk/records.hpp"
+
+TEST_CASE("AuthPacket: scheme and auth bytes; truncated input throws") {
+  // §15: digest user:pw, without the length and request header.
+  auto body = unhex("00000000 00000006 646967657374 00000007 757365723a7077");
+  auto packet = read_auth_packet(body);
+  CHECK(packet.scheme == "digest");
+  CHECK(packet.auth == "user:pw");
+  CHECK_THROWS_AS(read_auth_packet(std::string_view(body).substr(0, body.size() - 1)), rookery::jute::decode_error);
+}
