@@ -6,10 +6,11 @@
 
 namespace rookery::request {
 
-pipeline_core::pipeline_core(storage::data_tree& tree, apply_settings settings, int64_t last_zxid,
-                             int64_t first_session_id)
+pipeline_core::pipeline_core(storage::data_tree& tree, apply_settings apply_settings, read_settings read_settings,
+                             int64_t last_zxid, int64_t first_session_id)
     : tree_(tree),
-      apply_(tree, settings),
+      apply_(tree, apply_settings),
+      read_settings_(read_settings),
       last_applied_(last_zxid),
       last_proposed_(last_zxid),
       next_session_id_(first_session_id) {}
@@ -61,7 +62,7 @@ void pipeline_core::serve(const client_request& request, pipeline_output& out) {
     return;
   }
   read_request read{request.xid, request.opcode, request.body, request.who.get(), request.session, last_applied_};
-  read_output result = serve_read(tree_, read);
+  read_output result = serve_read(tree_, read, read_settings_);
   // Registration travels ahead of the reply, so no change can slip in between.
   for (auto& registration : result.watches)
     out.items.push_back(watch_item{request.connection, std::move(registration)});

@@ -94,7 +94,8 @@ struct pipeline_output {
 
 class pipeline_core {
  public:
-  pipeline_core(storage::data_tree& tree, apply_settings settings, int64_t last_zxid, int64_t first_session_id);
+  pipeline_core(storage::data_tree& tree, apply_settings apply_settings, read_settings read_settings,
+                int64_t last_zxid, int64_t first_session_id);
 
   void submit(client_request request, int64_t now_ms, pipeline_output& out);
   // `password` is fresh randomness from the caller, used when a new session is created.
@@ -144,6 +145,7 @@ class pipeline_core {
 
   storage::data_tree& tree_;
   apply_core apply_;
+  read_settings read_settings_;
   int64_t last_applied_;
   int64_t last_proposed_;
   int64_t next_session_id_;

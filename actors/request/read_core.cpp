@@ -17,12 +17,13 @@ using storage::znode;
 struct read_call {
   const storage::data_tree& tree;
   const read_request& request;
+  const read_settings& settings;
   read_output& output;
   jute::reader in;
   jute::writer out;
 
-  read_call(const storage::data_tree& t, const read_request& r, read_output& o)
-      : tree(t), request(r), output(o), in(r.body), out(o.frames) {}
+  read_call(const storage::data_tree& t, const read_request& r, const read_settings& s, read_output& o)
+      : tree(t), request(r), settings(s), output(o), in(r.body), out(o.frames) {}
 
   const acl::identities& who() const { return *request.who; }
 
@@ -248,7 +249,9 @@ void multi_read(read_call& call) {
   });
 }
 
-void reconfig(read_call& call) { call.header_only(err::reconfig_disabled); }
+void reconfig(read_call& call) {
+  call.header_only(call.settings.reconfig_enabled ? err::unimplemented : err::reconfig_disabled);
+}
 
 void sasl(read_call& call) {
   auto start = zk::begin_reply(call.out, call.request.xid, 0, err::auth_failed);
@@ -289,9 +292,9 @@ handler handler_for(int32_t opcode) {
 
 }  // namespace
 
-read_output serve_read(const storage::data_tree& tree, const read_request& request) {
+read_output serve_read(const storage::data_tree& tree, const read_request& request, const read_settings& settings) {
   read_output output;
-  read_call call(tree, request, output);
+  read_call call(tree, request, settings, output);
   try {
     handler_for(request.opcode)(call);
   } catch (const jute::decode_error&) {

@@ -42,6 +42,13 @@ struct read_output {
   bool close_after = false;
 };
 
-read_output serve_read(const storage::data_tree& tree, const read_request& request);
+// Server settings that change how reads are answered.
+struct read_settings {
+  // ZooKeeper's reconfigEnabled: off, reconfig is RECONFIGDISABLED; on, a standalone server
+  // still cannot reconfigure and answers UNIMPLEMENTED.
+  bool reconfig_enabled = false;
+};
+
+read_output serve_read(const storage::data_tree& tree, const read_request& request, const read_settings& settings);
 
 }  // namespace rookery::request

@@ -92,6 +92,7 @@ void apply_server_key(const std::string& key, const toml::node& node, server_con
     if (config.super_digest.find(':') == std::string::npos)
       throw config_error("invalid value for key 'super_digest': expected user:BASE64(SHA1(user:password))");
   } else if (key == "ttl_nodes_enabled") config.ttl_nodes_enabled = bool_value(node, key);
+  else if (key == "reconfig_enabled") config.reconfig_enabled = bool_value(node, key);
   else if (key == "container_check_interval_ms")
     config.container_check_interval_ms = integer_in_range<int32_t>(node, key, 10, max_int);
   else throw config_error("unknown key '" + key + "'");

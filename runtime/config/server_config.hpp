@@ -34,6 +34,7 @@ struct server_config {
   std::string super_digest;
   // TTL nodes, like zookeeper.extendedTypesEnabled.
   bool ttl_nodes_enabled = false;
+  bool reconfig_enabled = false;
   int32_t container_check_interval_ms = 60000;
   int64_t storage_map_initial_mb = 64;
   int64_t storage_map_max_mb = 16384;

@@ -10,6 +10,7 @@ from kazoo.client import KazooClient
 from kazoo.exceptions import KazooException, SystemZookeeperError
 
 import harness
+import zkwire
 
 pytestmark = pytest.mark.skipif(harness.server_kind() != "rookeryd", reason="rookeryd's own interface")
 
@@ -124,3 +125,19 @@ def _srvr(port):
         return _word(port, b"srvr")
     except OSError:
         return ""
+
+
+def test_reconfig_enabled_answers_unimplemented_on_a_standalone_server():
+    s = harness.Server(rookeryd_extra_config=["reconfig_enabled = true"])
+    try:
+        s.start()
+        raw = zkwire.open_session(s.host, s.port)
+        try:
+            reply = raw.reconfig(joining="server.2=127.0.0.1:2888:3888;2182")
+            assert reply.err == zkwire.UNIMPLEMENTED
+            # Unlike an unknown opcode, this is an answer: the session carries on.
+            assert raw.exists("/zookeeper/config")[0].err == 0
+        finally:
+            raw.close()
+    finally:
+        s.cleanup()

@@ -15,6 +15,7 @@ four_letter_words = ["ruok", "mntr"]
 scheduler_threads = 3
 scheduler_policy = "stealing"
 log_level = "debug"
+reconfig_enabled = true
 [storage]
 map_initial_mb = 8
 )", "test.toml");
@@ -28,6 +29,7 @@ map_initial_mb = 8
   CHECK(config.scheduler_threads == 3);
   CHECK(config.scheduler_policy == "stealing");
   CHECK(config.storage_map_initial_mb == 8);
+  CHECK(config.reconfig_enabled);
 }
 
 TEST_CASE("\"*\" enables every four-letter word") {
@@ -50,6 +52,7 @@ TEST_CASE("bad keys are named in the error") {
   CHECK_THAT(message_for("[storage]\nsize = 3"), Catch::Contains("unknown key 'storage.size'"));
   CHECK_THAT(message_for("four_letter_words = [\"oops\"]"), Catch::Contains("'four_letter_words'"));
   CHECK_THAT(message_for("log_level = \"loud\""), Catch::Contains("'log_level'"));
+  CHECK_THAT(message_for("reconfig_enabled = 1"), Catch::Contains("'reconfig_enabled'"));
   CHECK_THAT(message_for("scheduler_policy = \"random\""), Catch::Contains("'scheduler_policy'"));
   CHECK_THAT(message_for("min_session_timeout_ms = 9000\nmax_session_timeout_ms = 100"),
              Catch::Contains("'min_session_timeout_ms'"));

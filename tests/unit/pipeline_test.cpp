@@ -409,7 +409,8 @@ struct server {
   int64_t now = t0;
   connection_id next_connection = 1;
 
-  explicit server(bool ttl_enabled = false) : core(tree, request::apply_settings{ttl_enabled}, 0, first_session) {}
+  explicit server(bool ttl_enabled = false, bool reconfig_enabled = false)
+      : core(tree, request::apply_settings{ttl_enabled}, request::read_settings{reconfig_enabled}, 0, first_session) {}
 
   void commit(pipeline_output& out) { core.durable_through(core.last_proposed_zxid(), out); }
   pipeline_output commit() {
@@ -1374,8 +1375,13 @@ TEST_CASE("sync, ping, whoAmI, addWatch, reconfig, sasl and watch queries") {
     out = c.run(op::add_watch, path_int_body("/a", 2), 9);
     CHECK(transcript(out) == std::vector<std::string>{"c1 <- xid 9 zxid " + std::to_string(z) + " err -5"});
   }
-  SECTION("reconfig is RECONFIGDISABLED; sasl is AUTHFAILED with zxid 0") {
+  SECTION("reconfig is RECONFIGDISABLED, or UNIMPLEMENTED once enabled; sasl is AUTHFAILED with zxid 0") {
     CHECK(c.call(op::reconfig, "").err == err::reconfig_disabled);
+    server enabled(false, true);
+    client other = enabled.connect();
+    frame reconfig = other.call(op::reconfig, "");
+    CHECK(reconfig.err == err::unimplemented);
+    CHECK(reconfig.zxid == enabled.zxid());
     frame f = c.call(op::sasl, path_body("token"));
     CHECK(f.err == err::auth_failed);
     CHECK(f.zxid == 0);
@@ -1936,7 +1942,8 @@ TEST_CASE("a new session never reuses the id of a live one, even if the id sourc
   server s;
   client first = s.connect();
   REQUIRE(first.session == first_session);
-  request::pipeline_core restarted(s.tree, request::apply_settings{}, s.core.last_applied_zxid(), first_session);
+  request::pipeline_core restarted(s.tree, request::apply_settings{}, request::read_settings{}, s.core.last_applied_zxid(),
+                                   first_session);
   pipeline_output out;
   request::connect_request req;
   req.connection = 99;
