@@ -29,7 +29,7 @@ std::shared_ptr<request::recovered_state> recover(storage::lmdb_env& env, const 
   // Session ids embed the start time so a restarted server never reissues an id.
   int64_t first_session_id = static_cast<int64_t>((static_cast<uint64_t>(wall_ms()) << 24) >> 8);
   machine->pipeline = std::make_unique<request::pipeline_core>(
-      *machine->tree, request::apply_settings{config.ttl_nodes_enabled},
+      *machine->tree, request::write_settings{config.ttl_nodes_enabled},
       request::read_settings{config.reconfig_enabled}, image_zxid, first_session_id);
   storage::log_store log(env);
   int64_t replayed = 0;

@@ -27,6 +27,9 @@ struct Create {
   ttl @5 :Int64;
   # The client opcode (create, create2, createContainer, createTTL): it decides the reply shape.
   opcode @6 :Int32;
+  # Whether the server allowed TTL nodes when it proposed this create: apply reads it from
+  # here, so replaying the log under another setting reaches the same tree.
+  ttlNodesEnabled @7 :Bool;
 }
 
 struct Delete {

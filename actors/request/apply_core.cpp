@@ -110,7 +110,7 @@ apply_core::op_outcome apply_core::create(op_context& ctx, schema::Create::Reade
     return {err::bad_arguments, 0, {}};
   const bool ttl_mode = flags == zk::create_flags::persistent_with_ttl ||
                         flags == zk::create_flags::persistent_sequential_with_ttl;
-  if (ttl_mode && !settings_.ttl_nodes_enabled) return {err::unimplemented, 0, {}};
+  if (ttl_mode && !request.getTtlNodesEnabled()) return {err::unimplemented, 0, {}};
   if (ttl_mode && (ttl <= 0 || ttl > storage::max_ttl_ms)) return {err::bad_arguments, 0, {}};
   if (!ttl_mode && opcode == zk::op::create_ttl && ttl >= 0) return {err::bad_arguments, 0, {}};
   if (ttl_mode && opcode != zk::op::create_ttl) return {err::bad_arguments, 0, {}};

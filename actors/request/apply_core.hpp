@@ -19,10 +19,6 @@ struct trigger {
   std::shared_ptr<const acl::list> acl;
 };
 
-struct apply_settings {
-  bool ttl_nodes_enabled = false;
-};
-
 struct apply_result {
   int32_t error = 0;
   std::string body;  // the reply record(s) that follow the reply header on success
@@ -33,7 +29,7 @@ struct apply_result {
 
 class apply_core {
  public:
-  apply_core(storage::data_tree& tree, apply_settings settings) : tree_(tree), settings_(settings) {}
+  explicit apply_core(storage::data_tree& tree) : tree_(tree) {}
 
   apply_result apply(schema::Txn::Reader txn);
 
@@ -57,7 +53,6 @@ class apply_core {
   void delete_node(op_context& ctx, const std::string& path);
 
   storage::data_tree& tree_;
-  apply_settings settings_;
 };
 
 }  // namespace rookery::request

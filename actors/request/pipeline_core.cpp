@@ -6,17 +6,18 @@
 
 namespace rookery::request {
 
-pipeline_core::pipeline_core(storage::data_tree& tree, apply_settings apply_settings, read_settings read_settings,
+pipeline_core::pipeline_core(storage::data_tree& tree, write_settings write_settings, read_settings read_settings,
                              int64_t last_zxid, int64_t first_session_id)
     : tree_(tree),
-      apply_(tree, apply_settings),
+      apply_(tree),
+      write_settings_(write_settings),
       read_settings_(read_settings),
       last_applied_(last_zxid),
       last_proposed_(last_zxid),
       next_session_id_(first_session_id) {}
 
 txn_stamp pipeline_core::stamp(int64_t session, int64_t now_ms, const acl::identities* who) {
-  return txn_stamp{last_proposed_ + 1, now_ms, session, who};
+  return txn_stamp{last_proposed_ + 1, now_ms, session, who, write_settings_.ttl_nodes_enabled};
 }
 
 void pipeline_core::propose(shared_txn txn, connection_id connection, int32_t xid, int32_t opcode,

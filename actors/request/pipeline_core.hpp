@@ -94,7 +94,7 @@ struct pipeline_output {
 
 class pipeline_core {
  public:
-  pipeline_core(storage::data_tree& tree, apply_settings apply_settings, read_settings read_settings,
+  pipeline_core(storage::data_tree& tree, write_settings write_settings, read_settings read_settings,
                 int64_t last_zxid, int64_t first_session_id);
 
   void submit(client_request request, int64_t now_ms, pipeline_output& out);
@@ -145,6 +145,7 @@ class pipeline_core {
 
   storage::data_tree& tree_;
   apply_core apply_;
+  write_settings write_settings_;
   read_settings read_settings_;
   int64_t last_applied_;
   int64_t last_proposed_;

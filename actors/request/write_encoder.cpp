@@ -43,7 +43,7 @@ void read_acl(jute::reader& in, Builder&& init_list) {
 }
 
 template <class Builder>
-void read_create(jute::reader& in, int32_t opcode, Builder create) {
+void read_create(jute::reader& in, int32_t opcode, bool ttl_nodes_enabled, Builder create) {
   create.setOpcode(opcode);
   create.setPath(as_capnp_text(in.read_ustring()));
   auto data = in.read_buffer();
@@ -52,16 +52,17 @@ void read_create(jute::reader& in, int32_t opcode, Builder create) {
   read_acl(in, [&](unsigned n) { return create.initAcl(n); });
   create.setFlags(in.read_int());
   create.setTtl(opcode == zk::op::create_ttl ? in.read_long() : -1);
+  create.setTtlNodesEnabled(ttl_nodes_enabled);
 }
 
 // Decodes one op of a multi or a top-level write into `op`.
-void read_op(jute::reader& in, int32_t opcode, schema::Op::Builder op) {
+void read_op(jute::reader& in, int32_t opcode, bool ttl_nodes_enabled, schema::Op::Builder op) {
   switch (opcode) {
     case zk::op::create:
     case zk::op::create2:
     case zk::op::create_container:
     case zk::op::create_ttl:
-      read_create(in, opcode, op.initCreate());
+      read_create(in, opcode, ttl_nodes_enabled, op.initCreate());
       return;
     case zk::op::remove: {
       auto remove = op.initDelete();
@@ -139,17 +140,17 @@ shared_txn encode_write(int32_t opcode, jute::reader& body, const txn_stamp& sta
       types.push_back(type);
       // Decode into a scratch message just to advance past this op's record.
       capnp::MallocMessageBuilder scratch(256);
-      read_op(body, type, scratch.initRoot<schema::Op>());
+      read_op(body, type, stamp.ttl_nodes_enabled, scratch.initRoot<schema::Op>());
     }
     auto list = txn.initMulti(static_cast<unsigned>(types.size()));
     for (unsigned i = 0; i < types.size(); ++i) {
       scan.read_int();
       scan.read_bool();
       scan.read_int();
-      read_op(scan, types[i], list[i]);
+      read_op(scan, types[i], stamp.ttl_nodes_enabled, list[i]);
     }
   } else {
-    read_op(body, opcode, txn.initSingle());
+    read_op(body, opcode, stamp.ttl_nodes_enabled, txn.initSingle());
   }
   return finish_txn(message);
 }

@@ -9,11 +9,17 @@
 
 namespace rookery::request {
 
+// Server settings that decide how writes are encoded.
+struct write_settings {
+  bool ttl_nodes_enabled = false;
+};
+
 struct txn_stamp {
   int64_t zxid = 0;
   int64_t time_ms = 0;
   int64_t session = 0;
   const acl::identities* who = nullptr;
+  bool ttl_nodes_enabled = false;
 };
 
 // Opcodes that become transactions (closeSession included).

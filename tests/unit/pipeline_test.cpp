@@ -410,7 +410,7 @@ struct server {
   connection_id next_connection = 1;
 
   explicit server(bool ttl_enabled = false, bool reconfig_enabled = false)
-      : core(tree, request::apply_settings{ttl_enabled}, request::read_settings{reconfig_enabled}, 0, first_session) {}
+      : core(tree, request::write_settings{ttl_enabled}, request::read_settings{reconfig_enabled}, 0, first_session) {}
 
   void commit(pipeline_output& out) { core.durable_through(core.last_proposed_zxid(), out); }
   pipeline_output commit() {
@@ -1942,7 +1942,7 @@ TEST_CASE("a new session never reuses the id of a live one, even if the id sourc
   server s;
   client first = s.connect();
   REQUIRE(first.session == first_session);
-  request::pipeline_core restarted(s.tree, request::apply_settings{}, request::read_settings{}, s.core.last_applied_zxid(),
+  request::pipeline_core restarted(s.tree, request::write_settings{}, request::read_settings{}, s.core.last_applied_zxid(),
                                    first_session);
   pipeline_output out;
   request::connect_request req;

@@ -120,7 +120,7 @@ struct server {
   int32_t next_xid = 1;
 
   explicit server(int64_t last_zxid = 0, int64_t first_session_id = first_session)
-      : core(tree, request::apply_settings{true}, request::read_settings{}, last_zxid, first_session_id) {}
+      : core(tree, request::write_settings{true}, request::read_settings{}, last_zxid, first_session_id) {}
 
   void commit(pipeline_output& out) {
     std::vector<storage::log_record> batch;
@@ -657,7 +657,7 @@ TEST_CASE("an image kept up to date after every txn matches the tree at every st
 
   temp_store store;
   storage::data_tree tree;
-  request::pipeline_core core(tree, request::apply_settings{true}, request::read_settings{}, 0, first_session);
+  request::pipeline_core core(tree, request::write_settings{true}, request::read_settings{}, 0, first_session);
   storage::data_tree loaded;
   std::size_t step = 0;
   for (const auto& [zxid, bytes] : live.history) {
@@ -700,7 +700,7 @@ TEST_CASE("image + replay of the log after it reaches the live tree") {
     storage::data_tree tree;
     const int64_t image_zxid = storage::load_image(*store.image, tree);
     CHECK(image_zxid == z1);
-    request::pipeline_core core(tree, request::apply_settings{true}, request::read_settings{}, image_zxid, 0x0300000000000001);
+    request::pipeline_core core(tree, request::write_settings{true}, request::read_settings{}, image_zxid, 0x0300000000000001);
     int64_t expected = image_zxid;
     store.log->for_each_after(image_zxid, [&](int64_t zxid, std::string_view bytes) {
       CHECK(zxid == ++expected);
@@ -746,9 +746,10 @@ TEST_CASE("image + replay of the log after it reaches the live tree") {
     compare_trees(s.tree, tree);
   }
 
-  SECTION("replaying the whole history on an empty tree gives the same tree") {
+  SECTION("replaying the whole history on an empty tree gives the same tree, whatever the TTL setting now") {
+    // Each create carries the TTL decision made when it was proposed.
     storage::data_tree tree;
-    request::pipeline_core core(tree, request::apply_settings{true}, request::read_settings{}, 0, first_session);
+    request::pipeline_core core(tree, request::write_settings{false}, request::read_settings{}, 0, first_session);
     for (const auto& [zxid, bytes] : s.history) core.replay(*request::txn_buffer::copy_of(bytes));
     CHECK(core.last_applied_zxid() == z2);
     compare_trees(s.tree, tree);
@@ -759,14 +760,14 @@ TEST_CASE("image + replay of the log after it reaches the live tree") {
       INFO("image after " << cut << " txns");
       temp_store other;
       storage::data_tree before;
-      request::pipeline_core first(before, request::apply_settings{true}, request::read_settings{}, 0, first_session);
+      request::pipeline_core first(before, request::write_settings{true}, request::read_settings{}, 0, first_session);
       for (std::size_t i = 0; i < cut; ++i) first.replay(*request::txn_buffer::copy_of(s.history[i].second));
       other.image->write(storage::take_image_batch(before, first.last_applied_zxid()));
 
       storage::data_tree after;
       const int64_t image_zxid = storage::load_image(*other.image, after);
       CHECK(image_zxid == first.last_applied_zxid());
-      request::pipeline_core second(after, request::apply_settings{true}, request::read_settings{}, image_zxid, first_session);
+      request::pipeline_core second(after, request::write_settings{true}, request::read_settings{}, image_zxid, first_session);
       for (std::size_t i = cut; i < s.history.size(); ++i) second.replay(*request::txn_buffer::copy_of(s.history[i].second));
       compare_trees(s.tree, after);
     }
