@@ -21,6 +21,9 @@ using word_atom = caf::atom_constant<caf::atom("word")>;
 using write_atom = caf::atom_constant<caf::atom("write")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
 using peer_gone_atom = caf::atom_constant<caf::atom("peergone")>;
+// The session actor holds requests over its outstanding limit: stop / restart reading.
+using pause_atom = caf::atom_constant<caf::atom("pause")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
 
 // Session actor <-> tree (request pipeline).
 using hello_atom = caf::atom_constant<caf::atom("hello")>;

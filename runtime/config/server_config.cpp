@@ -76,6 +76,8 @@ void apply_server_key(const std::string& key, const toml::node& node, server_con
     config.max_frame_bytes = integer_in_range<int32_t>(node, key, 1024, max_int);
   else if (key == "max_connections_per_address")
     config.max_connections_per_address = integer_in_range<int32_t>(node, key, 0, max_int);
+  else if (key == "max_outstanding_requests")
+    config.max_outstanding_requests = integer_in_range<int32_t>(node, key, 1, max_int);
   else if (key == "four_letter_words") parse_four_letter_words(node, config);
   else if (key == "scheduler_threads") config.scheduler_threads = integer_in_range<int32_t>(node, key, 1, 256);
   else if (key == "scheduler_policy") {

@@ -23,6 +23,9 @@ struct server_config {
   int32_t max_session_timeout_ms = 0;
   int32_t max_frame_bytes = 0xFFFFF;  // jute.maxbuffer
   int32_t max_connections_per_address = 60;
+  // Requests of one connection in the server at once (ZooKeeper's globalOutstandingLimit is
+  // 1000 for the whole server); past it the connection is not read until replies go out.
+  int32_t max_outstanding_requests = 1000;
   // Four-letter words that answer; "*" in the file enables all. srvr is always on.
   std::set<std::string> four_letter_words{"srvr"};
   int32_t scheduler_threads = 2;

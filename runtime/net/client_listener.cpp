@@ -2,15 +2,23 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
+
 #include "actors/clock.hpp"
 #include "actors/messages.hpp"
 #include "runtime/net/frame_splitter.hpp"
+#include "runtime/net/send_backlog.hpp"
 
 namespace rookery::net {
 namespace {
 
 struct framer_state {
   std::unique_ptr<frame_splitter> splitter;
+  std::optional<send_backlog> backlog;
+  // Past the first four bytes: reading is continuous unless paused, by unread replies
+  // (backlog) or by the session actor holding too many requests.
+  bool streaming = false;
+  bool session_paused = false;
   caf::actor session;
   static inline const char* name = "framer";
 };
@@ -20,11 +28,16 @@ caf::behavior framer(caf::io::stateful_broker<framer_state>* self, caf::io::conn
                      caf::actor session, std::shared_ptr<const server_config> config) {
   self->state.session = session;
   self->state.splitter = std::make_unique<frame_splitter>(config->max_frame_bytes, &known_four_letter_words());
+  self->state.backlog = send_backlog::for_max_frame(static_cast<uint64_t>(config->max_frame_bytes));
   // The first read takes exactly four bytes: they may be a four-letter word, and reading
   // no further keeps a half-close from `echo srvr | nc` unseen until the answer is out.
   self->configure_read(handle, caf::io::receive_policy::exactly(4));
   self->trigger(handle, 1);
   self->send(session, attach_atom::value, caf::actor_cast<caf::actor>(self));
+  auto reading_wanted = [=] {
+    auto& st = self->state;
+    return st.streaming && !st.session_paused && !st.backlog->paused();
+  };
   auto close = [=] {
     self->flush(handle);
     self->close(handle);
@@ -35,9 +48,10 @@ caf::behavior framer(caf::io::stateful_broker<framer_state>* self, caf::io::conn
         std::vector<std::string> frames;
         auto status = self->state.splitter->feed(std::string_view(msg.buf.data(), msg.buf.size()), frames);
         if (!frames.empty()) self->send(self->state.session, frames_atom::value, std::move(frames));
-        if (status == frame_splitter::status::ok) {
+        if (status == frame_splitter::status::ok && !self->state.streaming) {
+          self->state.streaming = true;
           self->configure_read(handle, caf::io::receive_policy::at_most(64 * 1024));
-          self->trigger(handle);
+          if (reading_wanted()) self->trigger(handle);
         }
         if (status == frame_splitter::status::four_letter_word) {
           self->send(self->state.session, word_atom::value, self->state.splitter->word());
@@ -47,6 +61,7 @@ caf::behavior framer(caf::io::stateful_broker<framer_state>* self, caf::io::conn
           self->send(self->state.session, peer_gone_atom::value);
           // Closing the scribe inside its own new_data handler crashes CAF 0.17: stop
           // reading now and close from a later message.
+          self->state.streaming = false;
           self->halt(handle);
           self->send(self, close_atom::value);
         }
@@ -55,6 +70,36 @@ caf::behavior framer(caf::io::stateful_broker<framer_state>* self, caf::io::conn
         auto& buffer = self->wr_buf(handle);
         buffer.insert(buffer.end(), bytes.begin(), bytes.end());
         self->flush(handle);
+        // What flush could not hand to the socket stays in this (offline) buffer.
+        switch (self->state.backlog->after_queue(self->wr_buf(handle).size())) {
+          case send_backlog::action::pause:
+            // Before streaming the one pending read is the first four bytes; keep it.
+            if (self->state.streaming) self->halt(handle);
+            // Transfer reports are only needed to learn when to read again.
+            self->ack_writes(handle, true);
+            break;
+          case send_backlog::action::close:
+            spdlog::warn("connection from {}: {} reply bytes unread by the client, closing", self->remote_addr(handle),
+                         self->wr_buf(handle).size());
+            self->send(self->state.session, peer_gone_atom::value);
+            self->close(handle);
+            self->quit();
+            break;
+          default: break;
+        }
+      },
+      [=](const caf::io::data_transferred_msg& msg) {
+        if (self->state.backlog->after_transfer(msg.remaining) != send_backlog::action::resume) return;
+        self->ack_writes(handle, false);
+        if (reading_wanted()) self->trigger(handle);
+      },
+      [=](pause_atom) {
+        self->state.session_paused = true;
+        if (self->state.streaming) self->halt(handle);
+      },
+      [=](resume_atom) {
+        self->state.session_paused = false;
+        if (reading_wanted()) self->trigger(handle);
       },
       [=](close_atom) { close(); },
       // Reading stops on purpose after the first four bytes; see configure_read above.

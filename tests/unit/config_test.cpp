@@ -16,6 +16,7 @@ scheduler_threads = 3
 scheduler_policy = "stealing"
 log_level = "debug"
 reconfig_enabled = true
+max_outstanding_requests = 64
 [storage]
 map_initial_mb = 8
 )", "test.toml");
@@ -30,6 +31,7 @@ map_initial_mb = 8
   CHECK(config.scheduler_policy == "stealing");
   CHECK(config.storage_map_initial_mb == 8);
   CHECK(config.reconfig_enabled);
+  CHECK(config.max_outstanding_requests == 64);
 }
 
 TEST_CASE("\"*\" enables every four-letter word") {
@@ -53,6 +55,7 @@ TEST_CASE("bad keys are named in the error") {
   CHECK_THAT(message_for("four_letter_words = [\"oops\"]"), Catch::Contains("'four_letter_words'"));
   CHECK_THAT(message_for("log_level = \"loud\""), Catch::Contains("'log_level'"));
   CHECK_THAT(message_for("reconfig_enabled = 1"), Catch::Contains("'reconfig_enabled'"));
+  CHECK_THAT(message_for("max_outstanding_requests = 0"), Catch::Contains("'max_outstanding_requests'"));
   CHECK_THAT(message_for("scheduler_policy = \"random\""), Catch::Contains("'scheduler_policy'"));
   CHECK_THAT(message_for("min_session_timeout_ms = 9000\nmax_session_timeout_ms = 100"),
              Catch::Contains("'min_session_timeout_ms'"));
