@@ -1,7 +1,8 @@
 #pragma once
 // The messages roles exchange inside one rookeryd. Payloads that cross the log or the
-// network are Cap'n Proto (txns, image records); these wrappers only carry them, or small
-// local values, between actors of the same process.
+// network, and client requests (which a follower will forward), are Cap'n Proto (txns, image
+// records, schema/client.capnp) shared between actors as immutable buffers; the other types
+// here carry small local values between actors of the same process.
 #include <caf/all.hpp>
 
 #include <memory>
@@ -65,9 +66,6 @@ struct outgoing {
   bool close_after = false;
 };
 
-// The requests a session actor decoded from one read of its socket, sent as one message.
-using request_batch = std::vector<request::client_request>;
-
 // Session ids by expiry deadline, from the session tracker.
 using expiry_buckets = std::map<int64_t, std::set<int64_t>>;
 
@@ -77,9 +75,9 @@ using shared_image_batch = std::shared_ptr<const storage::image_batch>;
 
 }  // namespace rookery
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request_batch)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request::connect_request)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request::connect_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request::request_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request::connect_request_message)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request::connect_result_message)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::shared_outbox)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::shared_log_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::shared_image_batch)

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "actors/request/capnp_identities.hpp"
 #include "runtime/jute/jute.hpp"
 #include "runtime/zk/path.hpp"
 #include "runtime/zk/protocol.hpp"
@@ -61,8 +62,7 @@ std::string stat_body(const znode& node) {
 }  // namespace
 
 apply_result apply_core::apply(schema::Txn::Reader txn) {
-  op_context ctx{txn.getZxid(), txn.getTimeMs(), txn.getSession(), {}, false, {}};
-  for (auto identity : txn.getIdentities()) ctx.who.push_back(acl::id{text(identity.getScheme()), text(identity.getId())});
+  op_context ctx{txn.getZxid(), txn.getTimeMs(), txn.getSession(), read_identities(txn.getIdentities()), false, {}};
   ctx.session_alive = tree_.find_session(ctx.session) != nullptr;
 
   apply_result result;

@@ -1,5 +1,6 @@
 #include "actors/request/pipeline_core.hpp"
 
+#include "actors/request/capnp_identities.hpp"
 #include "actors/request/write_encoder.hpp"
 #include "runtime/zk/protocol.hpp"
 #include "runtime/zk/records.hpp"
@@ -27,13 +28,40 @@ void pipeline_core::propose(shared_txn txn, connection_id connection, int32_t xi
   out.to_log.push_back({last_proposed_, std::move(txn)});
 }
 
-void pipeline_core::submit(client_request request, int64_t now_ms, pipeline_output& out) {
-  auto& state = connections_[request.connection];
+const std::shared_ptr<const acl::identities>& pipeline_core::identities_of(
+    connection_state& state, capnp::List<schema::Identity>::Reader sent) {
+  if (!state.who || !same_identities(*state.who, sent))
+    state.who = std::make_shared<const acl::identities>(read_identities(sent));
+  return state.who;
+}
+
+client_request pipeline_core::kept(const request_view& request, std::shared_ptr<const acl::identities> who) {
+  client_request copy{request.connection,        request.session, request.xid,  request.opcode,
+                      std::string(request.body), std::move(who),   std::nullopt, request.close_after};
+  if (request.ready_reply) copy.ready_reply.emplace(*request.ready_reply);
+  return copy;
+}
+
+pipeline_core::request_view pipeline_core::view_of(const client_request& request) {
+  request_view view{request.connection, request.session,   request.xid,  request.opcode,
+                    request.body,       request.who.get(), std::nullopt, request.close_after};
+  if (request.ready_reply) view.ready_reply = *request.ready_reply;
+  return view;
+}
+
+void pipeline_core::submit(schema::ClientRequest::Reader sent, int64_t now_ms, pipeline_output& out) {
+  auto& state = connections_[sent.getConnection()];
+  request_view request{sent.getConnection(), sent.getSession(), sent.getXid(), sent.getOpcode(),
+                       as_chars(sent.getBody()), nullptr, std::nullopt, sent.getCloseAfter()};
+  // A ready reply needs no identities (the session actor sends none with it).
+  if (sent.getReply().isReady()) request.ready_reply = as_chars(sent.getReply().getReady());
+  else request.who = identities_of(state, sent.getIdentities()).get();
+
   if (!request.ready_reply && is_write_opcode(request.opcode)) {
     jute::reader body(request.body);
     shared_txn txn;
     try {
-      txn = encode_write(request.opcode, body, stamp(request.session, now_ms, request.who.get()));
+      txn = encode_write(request.opcode, body, stamp(request.session, now_ms, request.who));
     } catch (const jute::decode_error&) {
       // Not a txn after all: answered in order like a read. serve() builds the error reply,
       // so its zxid is taken when it is sent and is never older than the write replies
@@ -47,12 +75,12 @@ void pipeline_core::submit(client_request request, int64_t now_ms, pipeline_outp
     }
   }
   if (state.waiting.empty()) serve(request, out);
-  else state.waiting.push_back({false, 0, std::move(request)});
+  else state.waiting.push_back({false, 0, kept(request, request.ready_reply ? nullptr : state.who)});
 }
 
-void pipeline_core::serve(const client_request& request, pipeline_output& out) {
+void pipeline_core::serve(const request_view& request, pipeline_output& out) {
   if (request.ready_reply) {
-    out.items.push_back(reply_item{request.connection, *request.ready_reply, request.close_after});
+    out.items.push_back(reply_item{request.connection, std::string(*request.ready_reply), request.close_after});
     return;
   }
   if (is_write_opcode(request.opcode)) {
@@ -62,7 +90,7 @@ void pipeline_core::serve(const client_request& request, pipeline_output& out) {
     out.items.push_back(reply_item{request.connection, std::move(frame), request.close_after});
     return;
   }
-  read_request read{request.xid, request.opcode, request.body, request.who.get(), request.session, last_applied_};
+  read_request read{request.xid, request.opcode, request.body, request.who, request.session, last_applied_};
   read_output result = serve_read(tree_, read, read_settings_);
   // Registration travels ahead of the reply, so no change can slip in between.
   for (auto& registration : result.watches)
@@ -76,43 +104,44 @@ void pipeline_core::serve(const client_request& request, pipeline_output& out) {
 
 void pipeline_core::release_reads(connection_state& state, pipeline_output& out) {
   while (!state.waiting.empty() && !state.waiting.front().is_write) {
-    serve(state.waiting.front().request, out);
+    serve(view_of(state.waiting.front().request), out);
     state.waiting.pop_front();
   }
 }
 
-void pipeline_core::connect(const connect_request& request, const std::string& password, int64_t now_ms,
+void pipeline_core::connect(schema::ConnectRequest::Reader request, const std::string& password, int64_t now_ms,
                             pipeline_output& out) {
   connect_result result;
-  result.connection = request.connection;
+  result.connection = request.getConnection();
   // A client that has seen a newer state than ours must go elsewhere (or wait).
-  if (request.last_zxid_seen > last_applied_) {
+  if (request.getLastZxidSeen() > last_applied_) {
     out.connects.push_back(result);
     return;
   }
-  if (request.session == 0) {
-    auto& state = connections_[request.connection];
-    state.connect_timeout_ms = request.timeout_ms;
+  const int64_t asked = request.getSession();
+  if (asked == 0) {
+    auto& state = connections_[request.getConnection()];
+    state.connect_timeout_ms = request.getTimeoutMs();
     state.connect_password = password;
     // Never hand out an id that is alive, whatever the clock did across a restart.
     while (tree_.find_session(next_session_id_)) ++next_session_id_;
     int64_t session = next_session_id_++;
-    propose(encode_create_session(stamp(session, now_ms, nullptr), request.timeout_ms, password), request.connection,
-            0, zk::op::create_session, out);
+    propose(encode_create_session(stamp(session, now_ms, nullptr), request.getTimeoutMs(), password),
+            request.getConnection(), 0, zk::op::create_session, out);
     return;
   }
-  const storage::session_record* record = tree_.find_session(request.session);
-  if (!record || closing_.count(request.session) || record->password != request.password) {
+  const storage::session_record* record = tree_.find_session(asked);
+  if (!record || closing_.count(asked) || record->password != as_chars(request.getPassword())) {
     result.outcome = connect_result::status::invalid;
     out.connects.push_back(result);
     return;
   }
   result.outcome = connect_result::status::accepted;
-  result.session = request.session;
-  result.timeout_ms = request.timeout_ms;
+  result.session = asked;
+  result.timeout_ms = request.getTimeoutMs();
   result.password = record->password;
   out.connects.push_back(result);
-  out.sessions.push_back({true, request.session, request.timeout_ms});
+  out.sessions.push_back({true, asked, request.getTimeoutMs()});
 }
 
 void pipeline_core::connection_closed(connection_id connection, pipeline_output& out) {

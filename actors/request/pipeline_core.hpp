@@ -6,41 +6,21 @@
 // is an argument), no I/O; the actor persists `to_log` and delivers `items`.
 #include <deque>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <variant>
 #include <vector>
 
 #include "actors/request/apply_core.hpp"
+#include "actors/request/client_messages.hpp"
 #include "actors/request/read_core.hpp"
 #include "actors/request/txn_buffer.hpp"
 #include "actors/request/write_encoder.hpp"
 
 namespace rookery::request {
-
-using connection_id = uint64_t;
-
-struct client_request {
-  connection_id connection = 0;
-  int64_t session = 0;
-  int32_t xid = 0;
-  int32_t opcode = 0;
-  std::string body;
-  std::shared_ptr<const acl::identities> who;
-  // Set when the session actor already knows the reply (auth): it only needs its place in
-  // the connection's reply order.
-  std::optional<std::string> ready_reply;
-  bool close_after = false;
-};
-
-struct connect_request {
-  connection_id connection = 0;
-  int64_t session = 0;  // 0: create a new session
-  std::string password;
-  int32_t timeout_ms = 0;  // already negotiated
-  int64_t last_zxid_seen = 0;
-};
 
 // Items for the watch manager, which delivers them in order.
 struct reply_item {
@@ -66,14 +46,6 @@ struct forget_item {
 };
 using outbox_item = std::variant<reply_item, watch_item, trigger_item, query_item, forget_item>;
 
-struct connect_result {
-  enum class status { accepted, invalid, refused } outcome = status::refused;
-  connection_id connection = 0;
-  int64_t session = 0;
-  int32_t timeout_ms = 0;
-  std::string password;
-};
-
 struct session_change {
   bool opened = false;  // else closed
   int64_t session = 0;
@@ -97,9 +69,12 @@ class pipeline_core {
   pipeline_core(storage::data_tree& tree, write_settings write_settings, read_settings read_settings,
                 int64_t last_zxid, int64_t first_session_id);
 
-  void submit(client_request request, int64_t now_ms, pipeline_output& out);
+  // Reads the request in place in the session actor's message; copies it only if it has to
+  // wait behind a write.
+  void submit(schema::ClientRequest::Reader request, int64_t now_ms, pipeline_output& out);
   // `password` is fresh randomness from the caller, used when a new session is created.
-  void connect(const connect_request& request, const std::string& password, int64_t now_ms, pipeline_output& out);
+  void connect(schema::ConnectRequest::Reader request, const std::string& password, int64_t now_ms,
+               pipeline_output& out);
   void connection_closed(connection_id connection, pipeline_output& out);
   // Expiry decided by the session tracker.
   void expire_session(int64_t session, int64_t now_ms, pipeline_output& out);
@@ -126,6 +101,18 @@ class pipeline_core {
     int32_t xid;
     int32_t opcode;
   };
+  // A request as serve() reads it: borrowed from the message it came in, or from the copy
+  // kept while it waited.
+  struct request_view {
+    connection_id connection;
+    int64_t session;
+    int32_t xid;
+    int32_t opcode;
+    std::string_view body;
+    const acl::identities* who;
+    std::optional<std::string_view> ready_reply;
+    bool close_after;
+  };
   struct queued {
     bool is_write;
     int64_t zxid;  // for a write: the txn it waits on
@@ -135,11 +122,18 @@ class pipeline_core {
     std::deque<queued> waiting;
     int32_t connect_timeout_ms = 0;
     std::string connect_password;
+    // The identities this connection's requests carried last. They change only with auth,
+    // so they are decoded once, not per request.
+    std::shared_ptr<const acl::identities> who;
   };
 
   void propose(shared_txn txn, connection_id connection, int32_t xid, int32_t opcode, pipeline_output& out);
   txn_stamp stamp(int64_t session, int64_t now_ms, const acl::identities* who);
-  void serve(const client_request& request, pipeline_output& out);
+  const std::shared_ptr<const acl::identities>& identities_of(connection_state& state,
+                                                              capnp::List<schema::Identity>::Reader sent);
+  static client_request kept(const request_view& request, std::shared_ptr<const acl::identities> who);
+  static request_view view_of(const client_request& request);
+  void serve(const request_view& request, pipeline_output& out);
   void apply_pending(const pending_txn& txn, pipeline_output& out);
   void release_reads(connection_state& state, pipeline_output& out);
 

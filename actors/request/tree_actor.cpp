@@ -29,9 +29,10 @@ void dispatch(self_ptr self, pipeline_output& out) {
   if (!out.items.empty())
     self->send(st.roles.watch_manager, outbox_atom::value,
                std::make_shared<std::vector<outbox_item>>(std::move(out.items)));
-  for (auto& result : out.connects) {
+  for (const auto& result : out.connects) {
     auto connection = st.connections.find(result.connection);
-    if (connection != st.connections.end()) self->send(connection->second, connect_atom::value, std::move(result));
+    if (connection != st.connections.end())
+      self->send(connection->second, connect_atom::value, encode_connect_result(result));
   }
   for (const auto& change : out.sessions) {
     if (change.opened) self->send(st.roles.tracker, opened_atom::value, change.session, change.timeout_ms);
@@ -67,15 +68,17 @@ caf::behavior tree_actor(caf::stateful_actor<tree_state>* self, std::shared_ptr<
         self->state.connections[c] = session;
         self->send(self->state.roles.watch_manager, hello_atom::value, c, std::move(session));
       },
-      [=](request_atom, request_batch& batch) {
+      [=](request_atom, const request_batch& batch) {
         pipeline_output out;
         int64_t now = wall_ms();
-        for (auto& request : batch) self->state.machine->pipeline->submit(std::move(request), now, out);
+        auto message = batch.read();
+        for (auto request : message.root().getRequests()) self->state.machine->pipeline->submit(request, now, out);
         dispatch(self, out);
       },
-      [=](connect_atom, const connect_request& request) {
+      [=](connect_atom, const connect_request_message& request) {
         pipeline_output out;
-        self->state.machine->pipeline->connect(request, fresh_password(), wall_ms(), out);
+        auto message = request.read();
+        self->state.machine->pipeline->connect(message.root(), fresh_password(), wall_ms(), out);
         dispatch(self, out);
       },
       [=](bye_atom, connection_id c) {

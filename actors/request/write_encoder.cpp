@@ -1,14 +1,11 @@
 #include "actors/request/write_encoder.hpp"
 
+#include "actors/request/capnp_identities.hpp"
 #include "runtime/zk/protocol.hpp"
 #include "runtime/zk/records.hpp"
 
 namespace rookery::request {
 namespace {
-
-kj::ArrayPtr<const kj::byte> as_capnp_data(const std::string& bytes) {
-  return {reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()};
-}
 
 // KJ converts a std::string to Text through c_str() alone, which would cut a path such as
 // "/a\0b" at the NUL and turn it into another path; apply must see every byte to answer
@@ -21,13 +18,7 @@ schema::Txn::Builder start_txn(capnp::MallocMessageBuilder& message, const txn_s
   txn.setZxid(stamp.zxid);
   txn.setTimeMs(stamp.time_ms);
   txn.setSession(stamp.session);
-  if (stamp.who) {
-    auto ids = txn.initIdentities(static_cast<unsigned>(stamp.who->size()));
-    for (unsigned i = 0; i < stamp.who->size(); ++i) {
-      ids[i].setScheme(as_capnp_text((*stamp.who)[i].scheme));
-      ids[i].setId(as_capnp_text((*stamp.who)[i].value));
-    }
-  }
+  if (stamp.who) write_identities(txn.initIdentities(static_cast<unsigned>(stamp.who->size())), *stamp.who);
   return txn;
 }
 
@@ -48,7 +39,7 @@ void read_create(jute::reader& in, int32_t opcode, bool ttl_nodes_enabled, Build
   create.setPath(as_capnp_text(in.read_ustring()));
   auto data = in.read_buffer();
   create.setDataIsNull(!data);
-  if (data) create.setData(as_capnp_data(*data));
+  if (data) create.setData(as_data(*data));
   read_acl(in, [&](unsigned n) { return create.initAcl(n); });
   create.setFlags(in.read_int());
   create.setTtl(opcode == zk::op::create_ttl ? in.read_long() : -1);
@@ -75,7 +66,7 @@ void read_op(jute::reader& in, int32_t opcode, bool ttl_nodes_enabled, schema::O
       set.setPath(as_capnp_text(in.read_ustring()));
       auto data = in.read_buffer();
       set.setDataIsNull(!data);
-      if (data) set.setData(as_capnp_data(*data));
+      if (data) set.setData(as_data(*data));
       set.setVersion(in.read_int());
       return;
     }
@@ -152,7 +143,7 @@ shared_txn encode_write(int32_t opcode, jute::reader& body, const txn_stamp& sta
   } else {
     read_op(body, opcode, stamp.ttl_nodes_enabled, txn.initSingle());
   }
-  return finish_txn(message);
+  return txn_buffer::flatten(message);
 }
 
 shared_txn encode_create_session(const txn_stamp& stamp, int32_t timeout_ms, const std::string& password) {
@@ -160,20 +151,20 @@ shared_txn encode_create_session(const txn_stamp& stamp, int32_t timeout_ms, con
   auto txn = start_txn(message, stamp);
   auto session = txn.initCreateSession();
   session.setTimeoutMs(timeout_ms);
-  session.setPassword(as_capnp_data(password));
-  return finish_txn(message);
+  session.setPassword(as_data(password));
+  return txn_buffer::flatten(message);
 }
 
 shared_txn encode_close_session(const txn_stamp& stamp) {
   capnp::MallocMessageBuilder message(64);
   start_txn(message, stamp).setCloseSession();
-  return finish_txn(message);
+  return txn_buffer::flatten(message);
 }
 
 shared_txn encode_reap(const txn_stamp& stamp, const std::string& path) {
   capnp::MallocMessageBuilder message(64);
   start_txn(message, stamp).initSingle().setReap(as_capnp_text(path));
-  return finish_txn(message);
+  return txn_buffer::flatten(message);
 }
 
 }  // namespace rookery::request

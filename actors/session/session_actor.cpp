@@ -30,7 +30,8 @@ void write_out(self_ptr self, std::string bytes) {
 void send_requests(self_ptr self) {
   auto& st = self->state;
   if (st.unsent.empty()) return;
-  self->send(st.roles.tree, request_atom::value, std::move(st.unsent));
+  self->send(st.roles.tree, request_atom::value, request::encode_request_batch(st.unsent));
+  // Cleared, not moved from: the vector keeps its capacity for the next batch.
   st.unsent.clear();
 }
 
@@ -144,7 +145,7 @@ void handle_connect(self_ptr self, const std::string& frame) {
     self->send(st.roles.tracker, claim_atom::value, record->session_id);
   }
   st.stage = phase::connecting;
-  self->send(st.roles.tree, connect_atom::value, request);
+  self->send(st.roles.tree, connect_atom::value, request::encode_connect_request(request));
 }
 
 void on_frame(self_ptr self, std::string frame) {
@@ -158,24 +159,26 @@ void on_frame(self_ptr self, std::string frame) {
   }
 }
 
-void on_connected(self_ptr self, const request::connect_result& result) {
+void on_connected(self_ptr self, const request::connect_result_message& message) {
   auto& st = self->state;
-  using status = request::connect_result::status;
-  if (result.outcome == status::refused) {
+  auto read = message.read();
+  auto result = read.root();
+  using outcome = schema::ConnectResult::Outcome;
+  if (result.getOutcome() == outcome::REFUSED) {
     spdlog::info("connection {} from {}: client has seen a newer zxid than ours, closing", st.connection, st.peer);
     return finish(self);
   }
-  if (result.outcome == status::invalid) {
+  if (result.getOutcome() == outcome::INVALID) {
     spdlog::info("connection {} from {}: session expired or invalid", st.connection, st.peer);
     write_out(self, zk::connect_response_frame(0, 0, std::string(), st.client_sent_read_only_byte));
     return finish(self);
   }
-  st.session = result.session;
-  st.timeout_ms = result.timeout_ms;
-  st.figures.session = result.session;
-  st.figures.timeout_ms = result.timeout_ms;
+  st.session = result.getSession();
+  st.timeout_ms = result.getTimeoutMs();
+  st.figures.session = st.session;
+  st.figures.timeout_ms = st.timeout_ms;
   st.stage = phase::connected;
-  write_out(self, zk::connect_response_frame(result.timeout_ms, result.session, result.password,
+  write_out(self, zk::connect_response_frame(st.timeout_ms, st.session, std::string(as_chars(result.getPassword())),
                                              st.client_sent_read_only_byte));
   st.claimed_session = st.session;
   self->send(st.roles.tracker, claim_atom::value, st.session);
@@ -318,7 +321,7 @@ caf::behavior session_actor(caf::stateful_actor<session_actor_state>* self, uint
         send_requests(self);
       },
       [=](word_atom, const std::string& word) { answer_word(self, word); },
-      [=](connect_atom, const request::connect_result& result) { on_connected(self, result); },
+      [=](connect_atom, const request::connect_result_message& result) { on_connected(self, result); },
       [=](deliver_atom, std::vector<outgoing>& deliveries) { on_deliver(self, deliveries); },
       [=](kick_atom) {
         spdlog::info("connection {}: session 0x{:x} closed by the server", self->state.connection, self->state.session);

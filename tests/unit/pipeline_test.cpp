@@ -19,6 +19,7 @@
 #include "runtime/zk/protocol.hpp"
 #include "storage/data_tree.hpp"
 #include "tests/unit/support/hex.hpp"
+#include "tests/unit/support/pipeline_messages.hpp"
 #include "tests/unit/support/request_bodies.hpp"
 
 namespace rookery::storage {
@@ -430,7 +431,7 @@ struct server {
     req.connection = c.conn;
     req.timeout_ms = timeout_ms;
     req.last_zxid_seen = core.last_applied_zxid();
-    core.connect(req, password, now, out);
+    connect_with(core, req, password, now, out);
     REQUIRE(out.connects.empty());
     commit(out);
     REQUIRE(out.connects.size() == 1);
@@ -443,7 +444,7 @@ struct server {
 };
 
 void client::send(int32_t opcode, std::string body, pipeline_output& out, int32_t xid) {
-  srv->core.submit(make(opcode, std::move(body), xid), srv->now, out);
+  submit_one(srv->core, make(opcode, std::move(body), xid), srv->now, out);
 }
 
 pipeline_output client::run(int32_t opcode, std::string body, int32_t xid) {
@@ -1640,7 +1641,7 @@ TEST_CASE("replies queued behind a write carry monotonic zxids") {
   auth.ready_reply.emplace();
   *auth.ready_reply = unhex("00000010 fffffffc 0000000000000000 00000000");
   auth.close_after = true;  // as after AUTHFAILED
-  s.core.submit(auth, s.now, out);
+  submit_one(s.core, auth, s.now, out);
   CHECK(out.items.empty());
   s.commit(out);
   CHECK(transcript(out).back() == "c1 close");
@@ -1710,7 +1711,7 @@ TEST_CASE("sessions: create, re-attach, refuse, expire, close") {
   req.connection = 7;
   req.timeout_ms = 10000;
   pipeline_output out;
-  s.core.connect(req, password, s.now, out);
+  connect_with(s.core, req, password, s.now, out);
   CHECK(out.connects.empty());  // accepted only once createSession is applied
   REQUIRE(out.to_log.size() == 1);
   CHECK(out.to_log[0].zxid == 1);
@@ -1750,7 +1751,7 @@ TEST_CASE("sessions: create, re-attach, refuse, expire, close") {
     r.last_zxid_seen = last_zxid_seen;
     pipeline_output o;
     const int64_t proposed = s.core.last_proposed_zxid();
-    s.core.connect(r, std::string(16, '\x11'), s.now, o);
+    connect_with(s.core, r, std::string(16, '\x11'), s.now, o);
     CHECK(s.core.last_proposed_zxid() == proposed);  // re-attaching consumes no zxid
     CHECK(o.to_log.empty());
     return o;
@@ -1786,7 +1787,7 @@ TEST_CASE("sessions: create, re-attach, refuse, expire, close") {
     fresh.timeout_ms = 5000;
     fresh.last_zxid_seen = s.zxid() + 1;
     pipeline_output f;
-    s.core.connect(fresh, password, s.now, f);
+    connect_with(s.core, fresh, password, s.now, f);
     CHECK(f.to_log.empty());
     REQUIRE(f.connects.size() == 1);
     CHECK(f.connects[0].outcome == request::connect_result::status::refused);
@@ -1948,7 +1949,7 @@ TEST_CASE("a new session never reuses the id of a live one, even if the id sourc
   request::connect_request req;
   req.connection = 99;
   req.timeout_ms = 10000;
-  restarted.connect(req, password, s.now, out);
+  connect_with(restarted, req, password, s.now, out);
   restarted.durable_through(restarted.last_proposed_zxid(), out);
   REQUIRE(out.connects.size() == 1);
   CHECK(out.connects[0].session == first_session + 1);

@@ -30,6 +30,7 @@
 #include "storage/log_store.hpp"
 #include "storage/snapshot_image.hpp"
 #include "storage/tree_image.hpp"
+#include "tests/unit/support/pipeline_messages.hpp"
 #include "tests/unit/support/request_bodies.hpp"
 
 using namespace rookery;
@@ -142,7 +143,7 @@ struct server {
     req.timeout_ms = timeout_ms;
     req.last_zxid_seen = core.last_applied_zxid();
     pipeline_output out;
-    core.connect(req, h.password, now, out);
+    connect_with(core, req, h.password, now, out);
     commit(out);
     REQUIRE(out.connects.size() == 1);
     REQUIRE(out.connects[0].outcome == request::connect_result::status::accepted);
@@ -160,7 +161,7 @@ struct server {
     req.timeout_ms = 5000;
     req.last_zxid_seen = core.last_applied_zxid();
     pipeline_output out;
-    core.connect(req, "unused", now, out);
+    connect_with(core, req, "unused", now, out);
     REQUIRE(out.connects.size() == 1);
     return out.connects[0].outcome;
   }
@@ -174,7 +175,7 @@ struct server {
     r.body = std::move(body);
     r.who = with_digest();
     pipeline_output out;
-    core.submit(std::move(r), now, out);
+    submit_one(core, r, now, out);
     commit(out);
     now += 7;  // every txn at its own time, so ctime and mtime tell them apart
     for (const auto& item : out.items) {
@@ -719,7 +720,7 @@ TEST_CASE("image + replay of the log after it reaches the live tree") {
       req.timeout_ms = 5000;
       req.last_zxid_seen = z2;
       pipeline_output out;
-      p.connect(req, "", s.now, out);
+      connect_with(p, req, "", s.now, out);
       REQUIRE(out.connects.size() == 1);
       return out.connects[0].outcome;
     };
@@ -736,7 +737,7 @@ TEST_CASE("image + replay of the log after it reaches the live tree") {
     r.body = create_body("/app/seq-", std::string("after restart"), open_acl(), zk::create_flags::persistent_sequential);
     r.who = with_digest();
     pipeline_output out;
-    core.submit(r, s.now, out);
+    submit_one(core, r, s.now, out);
     core.durable_through(core.last_proposed_zxid(), out);
     CHECK(core.last_applied_zxid() == z2 + 1);
     std::string created = s.create(sc.a, "/app/seq-", std::string("after restart"),
