@@ -25,6 +25,8 @@ using peer_gone_atom = caf::atom_constant<caf::atom("peergone")>;
 // The session actor holds requests over its outstanding limit: stop / restart reading.
 using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
+// Framer -> session actor: replies pile up unread (true) or have drained (false).
+using backlog_atom = caf::atom_constant<caf::atom("backlog")>;
 
 // Session actor <-> tree (request pipeline).
 using hello_atom = caf::atom_constant<caf::atom("hello")>;

@@ -49,14 +49,24 @@ void finish(self_ptr self) {
   self->quit();
 }
 
+void send_touch(self_ptr self) {
+  auto& st = self->state;
+  st.last_touch_ms = now_ms();
+  self->send(st.roles.tracker, touch_atom::value, st.session);
+}
+
+// A touch per request would double the tracker's traffic, so touches go out at most every
+// tenth of the timeout. One that falls inside that window is sent when it ends: the tracker
+// may then see the session a little younger than it is (expiry a little late, as
+// ZooKeeper's tick rounding allows), never older (expiry early).
 void touch(self_ptr self) {
   auto& st = self->state;
-  int64_t now = now_ms();
-  // A touch per request would double the tracker's traffic; a tenth of the timeout keeps
-  // expiry within ZooKeeper's tolerance (one tick).
-  if (now - st.last_touch_ms < st.timeout_ms / 10) return;
-  st.last_touch_ms = now;
-  self->send(st.roles.tracker, touch_atom::value, st.session);
+  const int64_t window = st.timeout_ms / 10;
+  const int64_t since = now_ms() - st.last_touch_ms;
+  if (since >= window) return send_touch(self);
+  if (st.touch_pending) return;
+  st.touch_pending = true;
+  self->delayed_send(self, std::chrono::milliseconds(window - since), touch_atom::value);
 }
 
 // Replies come back in request order, so the oldest arrival belongs to the next reply.
@@ -148,15 +158,49 @@ void handle_connect(self_ptr self, const std::string& frame) {
   self->send(st.roles.tree, connect_atom::value, request::encode_connect_request(request));
 }
 
+// Past this, requests wait in held_frames: too many already inside the server, or the
+// client is not reading the replies it has.
+bool must_hold(self_ptr self) {
+  auto& st = self->state;
+  return st.replies_backlogged || st.arrivals.size() >= static_cast<std::size_t>(st.config->max_outstanding_requests);
+}
+
 void on_frame(self_ptr self, std::string frame) {
   auto& st = self->state;
   ++st.figures.received;
   switch (st.stage) {
     case phase::handshake: return handle_connect(self, frame);
-    case phase::connecting: st.early_frames.push_back(std::move(frame)); return;
-    case phase::connected: return handle_request(self, std::move(frame));
+    case phase::connecting: st.held_frames.push_back(std::move(frame)); return;
+    case phase::connected:
+      if (!st.held_frames.empty() || must_hold(self)) {
+        st.held_frames.push_back(std::move(frame));
+        return;
+      }
+      return handle_request(self, std::move(frame));
     case phase::closing: return;
   }
+}
+
+// Reading stops while frames are held, so what one connection can make the server hold is
+// bounded by its outstanding requests and one read.
+void regulate_reading(self_ptr self) {
+  auto& st = self->state;
+  const bool pause = !st.held_frames.empty() && st.stage != phase::closing;
+  if (pause == st.reading_paused || !st.framer) return;
+  st.reading_paused = pause;
+  if (pause) self->send(st.framer, pause_atom::value);
+  else self->send(st.framer, resume_atom::value);
+}
+
+void release_held_frames(self_ptr self) {
+  auto& st = self->state;
+  while (!st.held_frames.empty() && st.stage == phase::connected && !must_hold(self)) {
+    std::string frame = std::move(st.held_frames.front());
+    st.held_frames.pop_front();
+    handle_request(self, std::move(frame));
+  }
+  send_requests(self);
+  regulate_reading(self);
 }
 
 void on_connected(self_ptr self, const request::connect_result_message& message) {
@@ -183,12 +227,7 @@ void on_connected(self_ptr self, const request::connect_result_message& message)
   st.claimed_session = st.session;
   self->send(st.roles.tracker, claim_atom::value, st.session);
   spdlog::info("session 0x{:x} established for {} (timeout {} ms)", st.session, st.peer, st.timeout_ms);
-  while (!st.early_frames.empty() && st.stage == phase::connected) {
-    std::string frame = std::move(st.early_frames.front());
-    st.early_frames.pop_front();
-    handle_request(self, std::move(frame));
-  }
-  send_requests(self);
+  release_held_frames(self);
 }
 
 void on_deliver(self_ptr self, std::vector<outgoing>& deliveries) {
@@ -213,6 +252,7 @@ void on_deliver(self_ptr self, std::vector<outgoing>& deliveries) {
   }
   write_out(self, std::move(bytes));
   if (close_after) finish(self);
+  else release_held_frames(self);
 }
 
 void answer_word(self_ptr self, const std::string& word) {
@@ -319,6 +359,15 @@ caf::behavior session_actor(caf::stateful_actor<session_actor_state>* self, uint
       [=](frames_atom, std::vector<std::string>& frames) {
         for (auto& frame : frames) on_frame(self, std::move(frame));
         send_requests(self);
+        regulate_reading(self);
+      },
+      [=](backlog_atom, bool backlogged) {
+        self->state.replies_backlogged = backlogged;
+        if (!backlogged) release_held_frames(self);
+      },
+      [=](touch_atom) {
+        self->state.touch_pending = false;
+        if (self->state.stage == phase::connected) send_touch(self);
       },
       [=](word_atom, const std::string& word) { answer_word(self, word); },
       [=](connect_atom, const request::connect_result_message& result) { on_connected(self, result); },

@@ -77,6 +77,8 @@ caf::behavior framer(caf::io::stateful_broker<framer_state>* self, caf::io::conn
             if (self->state.streaming) self->halt(handle);
             // Transfer reports are only needed to learn when to read again.
             self->ack_writes(handle, true);
+            // Requests already read are held back too, or their replies would keep coming.
+            self->send(self->state.session, backlog_atom::value, true);
             break;
           case send_backlog::action::close:
             spdlog::warn("connection from {}: {} reply bytes unread by the client, closing", self->remote_addr(handle),
@@ -91,6 +93,7 @@ caf::behavior framer(caf::io::stateful_broker<framer_state>* self, caf::io::conn
       [=](const caf::io::data_transferred_msg& msg) {
         if (self->state.backlog->after_transfer(msg.remaining) != send_backlog::action::resume) return;
         self->ack_writes(handle, false);
+        self->send(self->state.session, backlog_atom::value, false);
         if (reading_wanted()) self->trigger(handle);
       },
       [=](pause_atom) {
