@@ -9,6 +9,9 @@ packages=(
   libcli11-dev libssl-dev catch2
   zookeeper zookeeper-bin libzookeeper-mt-dev python3-kazoo python3-pytest netcat-openbsd
   procps
+  # Apache Curator 5.4 (framework + recipes; client, guava, slf4j, jackson come as dependencies)
+  # for tests/process/test_curator.py
+  libcurator-framework-java libcurator-recipes-java
 )
 
 missing=()
