@@ -90,6 +90,14 @@ void pipeline_core::serve(const request_view& request, pipeline_output& out) {
     out.items.push_back(reply_item{request.connection, std::move(frame), request.close_after});
     return;
   }
+  // ZooKeeper checks the session of every request, reads included: a session that is
+  // closed, or whose close is on its way, gets SESSIONEXPIRED.
+  if (!tree_.find_session(request.session) || closing_.count(request.session)) {
+    std::string frame;
+    zk::append_header_frame(frame, request.xid, last_applied_, zk::err::session_expired);
+    out.items.push_back(reply_item{request.connection, std::move(frame), request.close_after});
+    return;
+  }
   read_request read{request.xid, request.opcode, request.body, request.who, request.session, last_applied_};
   read_output result = serve_read(tree_, read, read_settings_);
   // Registration travels ahead of the reply, so no change can slip in between.

@@ -1015,6 +1015,38 @@ TEST_CASE("writes on a closed or expired session are SESSIONEXPIRED") {
   }
 }
 
+TEST_CASE("reads on a closed, expired or expiring session are SESSIONEXPIRED") {
+  server s;
+  client c = s.connect();
+  c.must_create("/keep");
+
+  SECTION("closed by the client") {
+    REQUIRE(c.call(op::close_session, "").err == err::ok);
+    CHECK(c.call(op::get_data, watch_body("/keep")).err == err::session_expired);
+    CHECK(c.call(op::exists, watch_body("/keep")).err == err::session_expired);
+    CHECK(c.call(op::get_children, watch_body("/")).err == err::session_expired);
+  }
+  SECTION("expired, and while the expiry is not yet applied") {
+    pipeline_output out;
+    s.core.expire_session(c.session, s.now, out);
+    REQUIRE(out.to_log.size() == 1);
+    pipeline_output read;
+    c.send(op::get_data, watch_body("/keep"), read);
+    auto in_flight = replies_to(read, c.conn);
+    REQUIRE(in_flight.size() == 1);
+    CHECK(in_flight[0].err == err::session_expired);
+    CHECK(in_flight[0].zxid == s.core.last_applied_zxid());
+    s.commit(out);
+    CHECK(s.tree.find_session(c.session) == nullptr);
+    CHECK(c.call(op::get_data, watch_body("/keep")).err == err::session_expired);
+  }
+  SECTION("another session still reads") {
+    client other = s.connect();
+    REQUIRE(c.call(op::close_session, "").err == err::ok);
+    CHECK(other.call(op::get_data, watch_body("/keep")).err == err::ok);
+  }
+}
+
 // =========================================================================================
 // §9 multi.
 
@@ -1821,7 +1853,7 @@ TEST_CASE("sessions: create, re-attach, refuse, expire, close") {
     CHECK(s.tree.find("/p/e2") == nullptr);
     CHECK(s.tree.find("/p") != nullptr);
     CHECK(s.tree.find_session(first_session) == nullptr);
-    CHECK(c.stat_of("/p").pzxid == z);
+    CHECK(other.stat_of("/p").pzxid == z);  // c's own session is gone
     CHECK(attach(first_session, password, 0).connects[0].outcome == request::connect_result::status::invalid);
     pipeline_output again;
     s.core.expire_session(first_session, s.now, again);
