@@ -29,9 +29,12 @@ caf::behavior framer(caf::io::stateful_broker<framer_state>* self, caf::io::conn
   self->state.session = session;
   self->state.splitter = std::make_unique<frame_splitter>(config->max_frame_bytes, &known_four_letter_words());
   self->state.backlog = send_backlog::for_max_frame(static_cast<uint64_t>(config->max_frame_bytes));
-  // The first read takes exactly four bytes: they may be a four-letter word, and reading
-  // no further keeps a half-close from `echo srvr | nc` unseen until the answer is out.
-  self->configure_read(handle, caf::io::receive_policy::exactly(4));
+  // Until the first four bytes are in (they may be a four-letter word) the socket is read one
+  // read at a time: a half-close from `echo srvr | nc -N` then stays unseen until the answer
+  // is out, and the word's trailing newline is taken in the same read, so closing afterwards
+  // finds no unread input (which would make the kernel reset the connection and discard the
+  // answer at the client: `echo ruok | nc` without -N).
+  self->configure_read(handle, caf::io::receive_policy::at_most(64 * 1024));
   self->trigger(handle, 1);
   self->send(session, attach_atom::value, caf::actor_cast<caf::actor>(self));
   auto reading_wanted = [=] {
@@ -49,9 +52,12 @@ caf::behavior framer(caf::io::stateful_broker<framer_state>* self, caf::io::conn
         auto status = self->state.splitter->feed(std::string_view(msg.buf.data(), msg.buf.size()), frames);
         if (!frames.empty()) self->send(self->state.session, frames_atom::value, std::move(frames));
         if (status == frame_splitter::status::ok && !self->state.streaming) {
-          self->state.streaming = true;
-          self->configure_read(handle, caf::io::receive_policy::at_most(64 * 1024));
-          if (reading_wanted()) self->trigger(handle);
+          if (self->state.splitter->first_word_undecided()) {
+            self->trigger(handle, 1);
+          } else {
+            self->state.streaming = true;
+            if (reading_wanted()) self->trigger(handle);
+          }
         }
         if (status == frame_splitter::status::four_letter_word) {
           self->send(self->state.session, word_atom::value, self->state.splitter->word());
@@ -73,7 +79,7 @@ caf::behavior framer(caf::io::stateful_broker<framer_state>* self, caf::io::conn
         // What flush could not hand to the socket stays in this (offline) buffer.
         switch (self->state.backlog->after_queue(self->wr_buf(handle).size())) {
           case send_backlog::action::pause:
-            // Before streaming the one pending read is the first four bytes; keep it.
+            // Before streaming the one pending read is for the first bytes; keep it.
             if (self->state.streaming) self->halt(handle);
             // Transfer reports are only needed to learn when to read again.
             self->ack_writes(handle, true);
@@ -105,7 +111,7 @@ caf::behavior framer(caf::io::stateful_broker<framer_state>* self, caf::io::conn
         if (reading_wanted()) self->trigger(handle);
       },
       [=](close_atom) { close(); },
-      // Reading stops on purpose after the first four bytes; see configure_read above.
+      // Reading stops on purpose after each single read of the first bytes; see above.
       [=](const caf::io::connection_passivated_msg&) {},
       [=](const caf::io::connection_closed_msg&) {
         self->send(self->state.session, peer_gone_atom::value);

@@ -24,6 +24,8 @@ class frame_splitter {
   int64_t bad_length() const { return bad_length_; }
   // A frame is partly received: the peer stalled mid-frame if this stays true.
   bool mid_frame() const { return !pending_.empty(); }
+  // Too few bytes yet to tell a four-letter word from the first frame's length.
+  bool first_word_undecided() const { return first_frame_ && pending_.size() < 4; }
 
  private:
   int32_t max_frame_bytes_;

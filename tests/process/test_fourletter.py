@@ -220,3 +220,16 @@ def test_restricted_whitelist(restricted_server):
             "%s is not executed because it is not in the whitelist.\n" % word
     # srvr is always enabled (zkServer.sh status relies on it)
     assert "Mode: standalone" in s.four_letter("srvr")
+
+
+@pytest.mark.parametrize("half_close", [True, False], ids=["nc-N", "nc"])
+def test_words_through_netcat(server, half_close):
+    """What an operator types: `echo ruok | nc host port`, with and without -N (half-close)."""
+    import subprocess
+
+    argv = ["nc"] + (["-N"] if half_close else []) + ["-w", "5", server.host, str(server.port)]
+    for word, expect in (("ruok", r"^imok$"), ("srvr", r"(?m)^Mode: standalone$"),
+                         ("mntr", r"(?m)^zk_znode_count\t\d+$")):
+        done = subprocess.run(argv, input=word + "\n", capture_output=True, text=True, timeout=20)
+        assert done.returncode == 0, (word, done.stderr)
+        assert re.search(expect, done.stdout), (word, done.stdout)

@@ -354,3 +354,24 @@ TEST_CASE("mid_frame tracks partial headers and partial payloads") {
   CHECK_FALSE(splitter.mid_frame());
   CHECK(frames == std::vector<std::string>{"payload!", "q", "abc"});
 }
+
+TEST_CASE("the first four bytes decide between a four-letter word and a frame") {
+  std::vector<std::string> frames;
+  auto words = make();
+  CHECK(words.first_word_undecided());
+  CHECK(words.feed("ru", frames) == status::ok);
+  CHECK(words.first_word_undecided());
+  CHECK(words.feed("ok\n", frames) == status::four_letter_word);
+  CHECK(words.word() == "ruok");
+
+  auto framed = make();
+  std::string connect = frame("hello");
+  CHECK(framed.feed(connect.substr(0, 3), frames) == status::ok);
+  CHECK(framed.first_word_undecided());
+  CHECK(framed.feed(connect.substr(3, 2), frames) == status::ok);
+  CHECK_FALSE(framed.first_word_undecided());  // a length, though its frame is incomplete
+  CHECK(frames.empty());
+  CHECK(framed.feed(connect.substr(5), frames) == status::ok);
+  CHECK(frames == std::vector<std::string>{"hello"});
+  CHECK_FALSE(framed.first_word_undecided());
+}
