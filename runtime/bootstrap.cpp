@@ -57,6 +57,8 @@ int run_standalone_server(const server_config& config) {
   // Block the signals before CAF starts its threads, so only sigwait below sees them.
   sigset_t signals = termination_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A file-size limit (ulimit -f) must refuse writes like a full disk, not kill the server.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   std::filesystem::create_directories(config.data_dir);
   storage::lmdb_options options;

@@ -19,6 +19,7 @@ import atexit
 import base64
 import hashlib
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -118,6 +119,8 @@ class Server:
         self.start_timeout = start_timeout
         # TOML lines appended to rookeryd's config (e.g. a [storage] table); rookeryd only.
         self.rookeryd_extra_config = list(rookeryd_extra_config)
+        # RLIMIT_FSIZE for the next start (bytes; None: unlimited): a disk that fills up.
+        self.file_size_limit = None
         self.root = tempfile.mkdtemp(prefix="rookery-%s-" % self.kind)
         self.data_dir = os.path.join(self.root, "data")
         os.makedirs(self.data_dir)
@@ -173,9 +176,15 @@ class Server:
         self._log = open(self.log_path, "ab")
         self._log.write(("\n==== start %s ====\n" % time.strftime("%H:%M:%S")).encode())
         self._log.flush()
+        limit = self.file_size_limit
+
+        def limit_file_size():
+            if limit is not None:
+                resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
         self.proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, cwd=self.root,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=limit_file_size)
         try:
             self._wait_ready()
         except Exception:

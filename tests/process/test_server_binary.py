@@ -141,3 +141,46 @@ def test_reconfig_enabled_answers_unimplemented_on_a_standalone_server():
             raw.close()
     finally:
         s.cleanup()
+
+
+def test_disk_full_refuses_writes_loses_nothing_and_recovers():
+    # A file-size limit stands in for a full disk: LMDB's file cannot grow any more.
+    s = harness.Server()
+    s.file_size_limit = 3 << 20
+    try:
+        s.start()
+        zk = KazooClient(hosts=s.connect_string, timeout=10)
+        zk.start(timeout=10)
+        zk.create("/before", b"safe")
+        value = b"y" * 100_000
+        written = 0
+        refused = None
+        for i in range(100):
+            try:
+                zk.create("/fill-%d" % i, value)
+                written += 1
+            except KazooException as e:
+                refused = e
+                break
+        assert isinstance(refused, SystemZookeeperError), repr(refused)
+        assert written >= 1
+        assert zk.exists("/fill-%d" % written) is None
+        assert zk.get("/before")[0] == b"safe"  # reads go on
+        assert "refused" in s.log_tail()
+        zk.stop()
+        zk.close()
+
+        s.file_size_limit = None
+        s.restart()
+        zk = KazooClient(hosts=s.connect_string, timeout=10)
+        zk.start(timeout=10)
+        assert zk.get("/before")[0] == b"safe"
+        for i in range(written):
+            assert zk.get("/fill-%d" % i)[0] == value
+        assert zk.exists("/fill-%d" % written) is None
+        zk.create("/after", b"room again")
+        assert zk.get("/after")[0] == b"room again"
+        zk.stop()
+        zk.close()
+    finally:
+        s.cleanup()
