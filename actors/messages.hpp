@@ -22,7 +22,7 @@ using word_atom = caf::atom_constant<caf::atom("word")>;
 using write_atom = caf::atom_constant<caf::atom("write")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
 using peer_gone_atom = caf::atom_constant<caf::atom("peergone")>;
-// The session actor holds requests over its outstanding limit: stop / restart reading.
+// Session actor -> framer: it holds read frames (see held_frames): stop / restart reading.
 using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 // Framer -> session actor: replies pile up unread (true) or have drained (false).

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "actors/request/capnp_identities.hpp"
+#include "runtime/capnp/shared_message.hpp"
 #include "runtime/jute/jute.hpp"
 #include "runtime/zk/path.hpp"
 #include "runtime/zk/protocol.hpp"
@@ -24,7 +25,7 @@ struct apply_core::op_context {
 
 namespace {
 
-std::string text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
+std::string text(capnp::Text::Reader t) { return std::string(as_view(t)); }
 
 std::string data_of(capnp::Data::Reader d) { return std::string(reinterpret_cast<const char*>(d.begin()), d.size()); }
 

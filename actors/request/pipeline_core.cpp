@@ -92,7 +92,8 @@ void pipeline_core::serve(const request_view& request, pipeline_output& out) {
   }
   // ZooKeeper checks the session of every request, reads included: a session that is
   // closed, or whose close is on its way, gets SESSIONEXPIRED.
-  if (!tree_.find_session(request.session) || closing_.count(request.session)) {
+  const bool session_gone = !tree_.find_session(request.session) || closing_.count(request.session);
+  if (session_gone && checks_session(request.opcode, read_settings_)) {
     std::string frame;
     zk::append_header_frame(frame, request.xid, last_applied_, zk::err::session_expired);
     out.items.push_back(reply_item{request.connection, std::move(frame), request.close_after});

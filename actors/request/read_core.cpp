@@ -292,6 +292,11 @@ handler handler_for(int32_t opcode) {
 
 }  // namespace
 
+bool checks_session(int32_t opcode, const read_settings& settings) {
+  if (opcode == op::sasl || (opcode == op::reconfig && !settings.reconfig_enabled)) return false;
+  return handler_for(opcode) != unimplemented;
+}
+
 read_output serve_read(const storage::data_tree& tree, const read_request& request, const read_settings& settings) {
   read_output output;
   read_call call(tree, request, settings, output);

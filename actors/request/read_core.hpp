@@ -51,4 +51,8 @@ struct read_settings {
 
 read_output serve_read(const storage::data_tree& tree, const read_request& request, const read_settings& settings);
 
+// Whether ZooKeeper checks the caller's session before answering `opcode`: not for sasl
+// (answered by the I/O layer), a disabled reconfig (refused first) or an invalid opcode.
+bool checks_session(int32_t opcode, const read_settings& settings);
+
 }  // namespace rookery::request

@@ -7,12 +7,6 @@
 namespace rookery::request {
 namespace {
 
-// KJ converts a std::string to Text through c_str() alone, which would cut a path such as
-// "/a\0b" at the NUL and turn it into another path; apply must see every byte to answer
-// BADARGUMENTS (§6.2 step 5, §6.3 step 2). std::string keeps the NUL after size() that
-// Text::Reader asks for.
-capnp::Text::Reader as_capnp_text(const std::string& text) { return {text.data(), text.size()}; }
-
 schema::Txn::Builder start_txn(capnp::MallocMessageBuilder& message, const txn_stamp& stamp) {
   auto txn = message.initRoot<schema::Txn>();
   txn.setZxid(stamp.zxid);
@@ -28,15 +22,15 @@ void read_acl(jute::reader& in, Builder&& init_list) {
   auto out = init_list(static_cast<unsigned>(acl.size()));
   for (unsigned i = 0; i < acl.size(); ++i) {
     out[i].setPerms(acl[i].perms);
-    out[i].setScheme(as_capnp_text(acl[i].who.scheme));
-    out[i].setId(as_capnp_text(acl[i].who.value));
+    out[i].setScheme(as_text(acl[i].who.scheme));
+    out[i].setId(as_text(acl[i].who.value));
   }
 }
 
 template <class Builder>
 void read_create(jute::reader& in, int32_t opcode, bool ttl_nodes_enabled, Builder create) {
   create.setOpcode(opcode);
-  create.setPath(as_capnp_text(in.read_ustring()));
+  create.setPath(as_text(in.read_ustring()));
   auto data = in.read_buffer();
   create.setDataIsNull(!data);
   if (data) create.setData(as_data(*data));
@@ -57,13 +51,13 @@ void read_op(jute::reader& in, int32_t opcode, bool ttl_nodes_enabled, schema::O
       return;
     case zk::op::remove: {
       auto remove = op.initDelete();
-      remove.setPath(as_capnp_text(in.read_ustring()));
+      remove.setPath(as_text(in.read_ustring()));
       remove.setVersion(in.read_int());
       return;
     }
     case zk::op::set_data: {
       auto set = op.initSetData();
-      set.setPath(as_capnp_text(in.read_ustring()));
+      set.setPath(as_text(in.read_ustring()));
       auto data = in.read_buffer();
       set.setDataIsNull(!data);
       if (data) set.setData(as_data(*data));
@@ -72,14 +66,14 @@ void read_op(jute::reader& in, int32_t opcode, bool ttl_nodes_enabled, schema::O
     }
     case zk::op::set_acl: {
       auto set = op.initSetAcl();
-      set.setPath(as_capnp_text(in.read_ustring()));
+      set.setPath(as_text(in.read_ustring()));
       read_acl(in, [&](unsigned n) { return set.initAcl(n); });
       set.setVersion(in.read_int());
       return;
     }
     case zk::op::check: {
       auto check = op.initCheck();
-      check.setPath(as_capnp_text(in.read_ustring()));
+      check.setPath(as_text(in.read_ustring()));
       check.setVersion(in.read_int());
       return;
     }
@@ -163,7 +157,7 @@ shared_txn encode_close_session(const txn_stamp& stamp) {
 
 shared_txn encode_reap(const txn_stamp& stamp, const std::string& path) {
   capnp::MallocMessageBuilder message(64);
-  start_txn(message, stamp).initSingle().setReap(as_capnp_text(path));
+  start_txn(message, stamp).initSingle().setReap(as_text(path));
   return txn_buffer::flatten(message);
 }
 

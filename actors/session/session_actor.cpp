@@ -33,6 +33,17 @@ void send_requests(self_ptr self) {
   self->send(st.roles.tree, request_atom::value, request::encode_request_batch(st.unsent));
   // Cleared, not moved from: the vector keeps its capacity for the next batch.
   st.unsent.clear();
+  st.unsent_bytes = 0;
+}
+
+void queue_request(self_ptr self, request::client_request request) {
+  // Batches stay far below Cap'n Proto's limits on one message (and the reader's traversal
+  // limit), however many large frames one read or one release brings.
+  constexpr std::size_t batch_bytes = 8 << 20;
+  auto& st = self->state;
+  st.unsent_bytes += request.body.size() + (request.ready_reply ? request.ready_reply->size() : 0);
+  st.unsent.push_back(std::move(request));
+  if (st.unsent_bytes >= batch_bytes) send_requests(self);
 }
 
 // Ends the connection: the framer flushes what was written, then closes the socket.
@@ -85,7 +96,7 @@ void submit_ready_reply(self_ptr self, int32_t xid, std::string frame, bool clos
   request.opcode = zk::op::auth;
   request.ready_reply = std::move(frame);
   request.close_after = close_after;
-  self->state.unsent.push_back(std::move(request));
+  queue_request(self, std::move(request));
 }
 
 // Auth is answered here (it changes this connection's identities) but still goes through
@@ -132,7 +143,7 @@ void handle_request(self_ptr self, std::string frame) {
   frame.erase(0, 8);
   request.body = std::move(frame);
   request.who = st.who;
-  st.unsent.push_back(std::move(request));
+  queue_request(self, std::move(request));
 }
 
 void handle_connect(self_ptr self, const std::string& frame) {
@@ -182,7 +193,7 @@ void on_frame(self_ptr self, std::string frame) {
 }
 
 // Reading stops while frames are held, so what one connection can make the server hold is
-// bounded by its outstanding requests and one read.
+// bounded by its outstanding requests and what the framer reads before the pause reaches it.
 void regulate_reading(self_ptr self) {
   auto& st = self->state;
   const bool pause = !st.held_frames.empty() && st.stage != phase::closing;

@@ -36,12 +36,14 @@ struct session_actor_state {
   int64_t claimed_session = 0;  // the session this connection asked the tracker for
   int32_t timeout_ms = 0;
   std::shared_ptr<const acl::identities> who;
-  // Frames read but not passed on yet: pipelined before the session existed, or beyond
-  // max_outstanding_requests. While any wait here the framer does not read the socket.
+  // Frames read but not passed on yet: pipelined before the session existed, beyond
+  // max_outstanding_requests, or while the client leaves its replies unread. While any wait
+  // here the framer is asked to stop reading (it stops after at most one more read).
   std::deque<std::string> held_frames;
   bool reading_paused = false;
   bool replies_backlogged = false;  // the client is not reading: pass no more requests on
   std::vector<request::client_request> unsent;  // decoded, sent to the tree as one batch
+  std::size_t unsent_bytes = 0;
   int64_t last_touch_ms = 0;
   bool touch_pending = false;  // a throttled touch is scheduled
   // Arrival times of requests not yet answered (replies come back in order).

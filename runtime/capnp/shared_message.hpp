@@ -5,6 +5,7 @@
 #include <capnp/serialize.h>
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace rookery {
@@ -61,6 +62,12 @@ class shared_message {
  private:
   std::shared_ptr<const message_buffer> buffer_;
 };
+
+// Text for a std::string, every byte of it: KJ's own conversion goes through c_str() and
+// would cut "/a\0b" at the NUL, turning it into another path (apply must see every byte to
+// answer BADARGUMENTS). std::string keeps the NUL after size() that Text::Reader asks for.
+inline capnp::Text::Reader as_text(const std::string& text) { return {text.data(), text.size()}; }
+inline std::string_view as_view(capnp::Text::Reader text) { return {text.cStr(), text.size()}; }
 
 // Cap'n Proto Data as the chars the jute codec and std::string work with, and back.
 inline std::string_view as_chars(capnp::Data::Reader data) {

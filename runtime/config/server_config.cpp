@@ -73,7 +73,8 @@ void apply_server_key(const std::string& key, const toml::node& node, server_con
   else if (key == "max_session_timeout_ms")
     config.max_session_timeout_ms = integer_in_range<int32_t>(node, key, 1, max_int);
   else if (key == "max_frame_bytes")
-    config.max_frame_bytes = integer_in_range<int32_t>(node, key, 1024, max_int);
+    // A frame travels inside Cap'n Proto messages, whose Data fields end below 512 MiB.
+    config.max_frame_bytes = integer_in_range<int32_t>(node, key, 1024, 256 << 20);
   else if (key == "max_connections_per_address")
     config.max_connections_per_address = integer_in_range<int32_t>(node, key, 0, max_int);
   else if (key == "max_outstanding_requests")

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
 #include <optional>
 
 #include "actors/clock.hpp"
@@ -13,22 +15,41 @@ namespace rookery::net {
 namespace {
 
 struct framer_state {
+  enum class phase { first_bytes, streaming, done };
+  phase stage = phase::first_bytes;
   std::unique_ptr<frame_splitter> splitter;
   std::optional<send_backlog> backlog;
-  // Past the first four bytes: reading is continuous unless paused, by unread replies
-  // (backlog) or by the session actor holding too many requests.
-  bool streaming = false;
-  bool session_paused = false;
+  // Reply bytes handed to the socket's buffers and not yet written to the kernel.
+  uint64_t unsent_bytes = 0;
+  bool session_paused = false;  // the session actor holds requests
+  bool reading_on = false;      // unlimited reading requested (else one last read at most)
+  // The stream stopped reading on its own and no data came since: a resume in the same
+  // multiplexer pass may have been lost, so it is repeated (see rearm_reading).
+  bool passivated = false;
+  int rearms = 0;
   caf::actor session;
   static inline const char* name = "framer";
 };
 
+using rearm_atom = caf::atom_constant<caf::atom("rearm")>;
+
 // Moves bytes between one socket and its session actor, cut into whole frames.
+//
+// Reading is paused and resumed through activity tokens only. CAF 0.17 applies a stream's
+// "stop reading" at the end of a multiplexer pass, so halt() followed by trigger() in one pass
+// loses the trigger (or leaves the stream believing it reads while it does not). Instead a
+// pause grants one last read, after which the stream passivates itself inside that read; a
+// resume that may have landed in the same pass as such a passivation is repeated a few times
+// (trigger() on a reading stream changes nothing).
 caf::behavior framer(caf::io::stateful_broker<framer_state>* self, caf::io::connection_handle handle,
                      caf::actor session, std::shared_ptr<const server_config> config) {
+  using phase = framer_state::phase;
   self->state.session = session;
   self->state.splitter = std::make_unique<frame_splitter>(config->max_frame_bytes, &known_four_letter_words());
-  self->state.backlog = send_backlog::for_max_frame(static_cast<uint64_t>(config->max_frame_bytes));
+  self->state.backlog = send_backlog::for_limits(static_cast<uint64_t>(config->max_frame_bytes),
+                                                 static_cast<uint64_t>(config->max_outstanding_requests));
+  // Transfer reports keep unsent_bytes exact: flush() only schedules the write.
+  self->ack_writes(handle, true);
   // Until the first four bytes are in (they may be a four-letter word) the socket is read one
   // read at a time: a half-close from `echo srvr | nc -N` then stays unseen until the answer
   // is out, and the word's trailing newline is taken in the same read, so closing afterwards
@@ -37,82 +58,112 @@ caf::behavior framer(caf::io::stateful_broker<framer_state>* self, caf::io::conn
   self->configure_read(handle, caf::io::receive_policy::at_most(64 * 1024));
   self->trigger(handle, 1);
   self->send(session, attach_atom::value, caf::actor_cast<caf::actor>(self));
-  auto reading_wanted = [=] {
+  auto update_reading = [=] {
     auto& st = self->state;
-    return st.streaming && !st.session_paused && !st.backlog->paused();
+    if (st.stage != phase::streaming) return;
+    const bool wanted = !st.session_paused && !st.backlog->paused();
+    if (wanted == st.reading_on) return;
+    st.reading_on = wanted;
+    if (!wanted) {
+      self->trigger(handle, 1);
+      return;
+    }
+    self->trigger(handle);
+    if (st.passivated) {
+      st.rearms = 0;
+      self->delayed_send(self, std::chrono::milliseconds(1), rearm_atom::value);
+    }
   };
-  auto close = [=] {
-    self->flush(handle);
+  // Ends the connection at once, dropping what the client did not read: a graceful close
+  // would keep those buffers (and the socket) until the client reads them, which it may never
+  // do. Shutting the socket down makes the pending write fail, which frees the stream.
+  auto abort_connection = [=] {
+    self->wr_buf(handle).clear();
+    ::shutdown(static_cast<int>(handle.id()), SHUT_RDWR);
+    self->send(self->state.session, peer_gone_atom::value);
     self->close(handle);
     self->quit();
   };
   return {
       [=](const caf::io::new_data_msg& msg) {
+        auto& st = self->state;
+        if (st.stage == phase::done) return;
+        st.passivated = false;
         std::vector<std::string> frames;
-        auto status = self->state.splitter->feed(std::string_view(msg.buf.data(), msg.buf.size()), frames);
-        if (!frames.empty()) self->send(self->state.session, frames_atom::value, std::move(frames));
-        if (status == frame_splitter::status::ok && !self->state.streaming) {
-          if (self->state.splitter->first_word_undecided()) {
+        auto status = st.splitter->feed(std::string_view(msg.buf.data(), msg.buf.size()), frames);
+        if (!frames.empty()) self->send(st.session, frames_atom::value, std::move(frames));
+        if (status == frame_splitter::status::ok && st.stage == phase::first_bytes) {
+          if (st.splitter->first_word_undecided()) {
             self->trigger(handle, 1);
           } else {
-            self->state.streaming = true;
-            if (reading_wanted()) self->trigger(handle);
+            st.stage = phase::streaming;
+            update_reading();
           }
         }
         if (status == frame_splitter::status::four_letter_word) {
-          self->send(self->state.session, word_atom::value, self->state.splitter->word());
+          st.stage = phase::done;
+          self->send(st.session, word_atom::value, st.splitter->word());
         } else if (status == frame_splitter::status::bad_length) {
+          st.stage = phase::done;
           spdlog::warn("connection from {}: frame length {} out of range, closing", self->remote_addr(handle),
-                       self->state.splitter->bad_length());
-          self->send(self->state.session, peer_gone_atom::value);
+                       st.splitter->bad_length());
+          self->send(st.session, peer_gone_atom::value);
           // Closing the scribe inside its own new_data handler crashes CAF 0.17: stop
           // reading now and close from a later message.
-          self->state.streaming = false;
           self->halt(handle);
           self->send(self, close_atom::value);
         }
       },
       [=](write_atom, const std::string& bytes) {
+        auto& st = self->state;
         auto& buffer = self->wr_buf(handle);
         buffer.insert(buffer.end(), bytes.begin(), bytes.end());
         self->flush(handle);
-        // What flush could not hand to the socket stays in this (offline) buffer.
-        switch (self->state.backlog->after_queue(self->wr_buf(handle).size())) {
+        st.unsent_bytes += bytes.size();
+        switch (st.backlog->after_queue(st.unsent_bytes)) {
           case send_backlog::action::pause:
-            // Before streaming the one pending read is for the first bytes; keep it.
-            if (self->state.streaming) self->halt(handle);
-            // Transfer reports are only needed to learn when to read again.
-            self->ack_writes(handle, true);
             // Requests already read are held back too, or their replies would keep coming.
-            self->send(self->state.session, backlog_atom::value, true);
+            self->send(st.session, backlog_atom::value, true);
+            update_reading();
             break;
           case send_backlog::action::close:
             spdlog::warn("connection from {}: {} reply bytes unread by the client, closing", self->remote_addr(handle),
-                         self->wr_buf(handle).size());
-            self->send(self->state.session, peer_gone_atom::value);
-            self->close(handle);
-            self->quit();
+                         st.unsent_bytes);
+            abort_connection();
             break;
           default: break;
         }
       },
       [=](const caf::io::data_transferred_msg& msg) {
-        if (self->state.backlog->after_transfer(msg.remaining) != send_backlog::action::resume) return;
-        self->ack_writes(handle, false);
-        self->send(self->state.session, backlog_atom::value, false);
-        if (reading_wanted()) self->trigger(handle);
+        auto& st = self->state;
+        st.unsent_bytes = msg.remaining;
+        if (st.backlog->after_transfer(st.unsent_bytes) != send_backlog::action::resume) return;
+        self->send(st.session, backlog_atom::value, false);
+        update_reading();
       },
       [=](pause_atom) {
         self->state.session_paused = true;
-        if (self->state.streaming) self->halt(handle);
+        update_reading();
       },
       [=](resume_atom) {
         self->state.session_paused = false;
-        if (reading_wanted()) self->trigger(handle);
+        update_reading();
       },
-      [=](close_atom) { close(); },
-      // Reading stops on purpose after each single read of the first bytes; see above.
-      [=](const caf::io::connection_passivated_msg&) {},
+      [=](rearm_atom) {
+        auto& st = self->state;
+        if (st.stage != phase::streaming || !st.reading_on || !st.passivated) return;
+        self->trigger(handle);
+        if (++st.rearms < 5) self->delayed_send(self, std::chrono::milliseconds(1 << (2 * st.rearms)), rearm_atom::value);
+      },
+      [=](close_atom) {
+        self->flush(handle);
+        self->close(handle);
+        self->quit();
+      },
+      // Runs inside the read that used up the last token: the stream stops reading.
+      [=](const caf::io::connection_passivated_msg&) {
+        if (self->state.stage == phase::streaming) self->state.passivated = true;
+      },
       [=](const caf::io::connection_closed_msg&) {
         self->send(self->state.session, peer_gone_atom::value);
         self->quit();

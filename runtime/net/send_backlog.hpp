@@ -17,8 +17,11 @@ class send_backlog {
       : pause_bytes_(pause_bytes), resume_bytes_(resume_bytes), close_bytes_(close_bytes) {}
 
   // Limits for a server whose largest frame is `max_frame_bytes`: room for a few of the
-  // largest replies before reading pauses, many more before the connection is dropped.
-  static send_backlog for_max_frame(uint64_t max_frame_bytes);
+  // largest replies before reading pauses. Once paused, replies to the requests already
+  // inside the server (up to `max_outstanding` of them, twice over as the pause reaches the
+  // session actor one round late) still come, so only a backlog beyond that, which only watch
+  // events can build, drops the connection.
+  static send_backlog for_limits(uint64_t max_frame_bytes, uint64_t max_outstanding);
 
   // After queueing replies: `waiting` is what still sits behind the socket's write buffer.
   action after_queue(uint64_t waiting);

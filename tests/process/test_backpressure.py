@@ -76,3 +76,53 @@ def test_unread_replies_pause_the_connection_and_nothing_is_lost():
         zk.close()
     finally:
         s.cleanup()
+
+
+def pipeline_and_read(conn, frames, count, timeout=60):
+    """Sends all frames from a thread while reading `count` replies; returns them in order."""
+    sender = threading.Thread(target=conn.sock.sendall, args=(frames,), daemon=True)
+    sender.start()
+    replies = [conn.read_reply(timeout=timeout) for _ in range(count)]
+    sender.join(10)
+    return replies
+
+
+def test_pausing_and_resuming_many_times_loses_no_request():
+    # One request at a time inside the server: reading pauses and resumes for nearly every
+    # frame, so a resume lost inside CAF's multiplexer would stall the connection.
+    s = harness.Server(rookeryd_extra_config=["max_outstanding_requests = 1"])
+    try:
+        s.start()
+        conn = zkwire.open_session(s.host, s.port)
+        count = 20000
+        body = zkwire.w_string("/zookeeper") + zkwire.w_bool(False)
+        frames = b"".join(zkwire.frame(zkwire.w_int(xid) + zkwire.w_int(zkwire.OP_EXISTS) + body)
+                          for xid in range(1, count + 1))
+        replies = pipeline_and_read(conn, frames, count, timeout=20)
+        assert [r.xid for r in replies] == list(range(1, count + 1))
+        assert all(r.err == 0 for r in replies)
+        conn.close()
+    finally:
+        s.cleanup()
+
+
+def test_a_reading_client_with_many_large_reads_in_flight_is_never_dropped():
+    s = harness.Server()  # default limits
+    try:
+        s.start()
+        zk = KazooClient(hosts=s.connect_string, timeout=10)
+        zk.start(timeout=10)
+        zk.create("/large", b"l" * (256 * 1024))
+        conn = zkwire.open_session(s.host, s.port)
+        count = 2000  # 512 MB of replies, up to 1000 requests inside the server at a time
+        body = zkwire.w_string("/large") + zkwire.w_bool(False)
+        frames = b"".join(zkwire.frame(zkwire.w_int(xid) + zkwire.w_int(zkwire.OP_GET_DATA) + body)
+                          for xid in range(1, count + 1))
+        replies = pipeline_and_read(conn, frames, count)
+        assert [r.xid for r in replies] == list(range(1, count + 1))
+        assert all(r.err == 0 for r in replies)
+        conn.close()
+        zk.stop()
+        zk.close()
+    finally:
+        s.cleanup()

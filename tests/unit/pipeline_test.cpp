@@ -1040,6 +1040,16 @@ TEST_CASE("reads on a closed, expired or expiring session are SESSIONEXPIRED") {
     CHECK(s.tree.find_session(c.session) == nullptr);
     CHECK(c.call(op::get_data, watch_body("/keep")).err == err::session_expired);
   }
+  SECTION("sasl, a disabled reconfig and invalid opcodes are answered as before the check") {
+    REQUIRE(c.call(op::close_session, "").err == err::ok);
+    CHECK(c.call(op::sasl, path_body("token")).err == err::auth_failed);
+    CHECK(c.call(op::reconfig, "").err == err::reconfig_disabled);
+    auto out = c.run(55, "");
+    auto frames = replies_to(out, c.conn);
+    REQUIRE(frames.size() == 1);
+    CHECK(frames[0].err == err::unimplemented);
+    CHECK(frames[0].zxid == -1);
+  }
   SECTION("another session still reads") {
     client other = s.connect();
     REQUIRE(c.call(op::close_session, "").err == err::ok);

@@ -27,9 +27,9 @@ TEST_CASE("a backlog over the close mark ends the connection, paused or not") {
   CHECK(backlog.after_queue(10001) == action::close);
 }
 
-TEST_CASE("limits follow the largest frame") {
+TEST_CASE("limits follow the largest frame and the replies that can still be in flight") {
   constexpr uint64_t mib = 1 << 20;
-  auto small = send_backlog::for_max_frame(mib);
+  auto small = send_backlog::for_limits(mib, 1);
   CHECK(small.after_queue(4 * mib) == action::none);
   CHECK(small.after_queue(4 * mib + 1) == action::pause);
   CHECK(small.after_transfer(mib) == action::none);
@@ -37,9 +37,15 @@ TEST_CASE("limits follow the largest frame") {
   CHECK(small.after_queue(64 * mib) == action::pause);
   CHECK(small.after_queue(64 * mib + 1) == action::close);
 
-  auto large = send_backlog::for_max_frame(8 * mib);  // a raised jute.maxbuffer
+  auto large = send_backlog::for_limits(8 * mib, 1);  // a raised jute.maxbuffer
   CHECK(large.after_queue(32 * mib) == action::none);
   CHECK(large.after_queue(32 * mib + 1) == action::pause);
   CHECK(large.after_queue(512 * mib) == action::none);
   CHECK(large.after_queue(512 * mib + 1) == action::close);
+
+  // 1000 requests inside the server may each still bring a largest reply, twice over.
+  auto pipelined = send_backlog::for_limits(mib, 1000);
+  CHECK(pipelined.after_queue(4 * mib + 1) == action::pause);
+  CHECK(pipelined.after_queue(4 * mib + 2000 * mib) == action::none);
+  CHECK(pipelined.after_queue(4 * mib + 2000 * mib + 1) == action::close);
 }
