@@ -19,26 +19,25 @@ logging.getLogger("kazoo").setLevel(logging.ERROR)
 _counter = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def server():
-    """One server per test module (ZooKeeper's JVM start is the slow part)."""
+def _running_server():
     s = harness.Server()
     try:
         s.start()
         yield s
     finally:
         s.cleanup()
+
+
+@pytest.fixture(scope="module")
+def server():
+    """One server per test module (ZooKeeper's JVM start is the slow part)."""
+    yield from _running_server()
 
 
 @pytest.fixture
 def fresh_server():
     """A brand-new server for checks that need pristine state."""
-    s = harness.Server()
-    try:
-        s.start()
-        yield s
-    finally:
-        s.cleanup()
+    yield from _running_server()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 
 import threading
 
+import pytest
 from kazoo.client import KazooClient
 from kazoo.protocol.states import KazooState
 
@@ -45,7 +46,8 @@ def check_state_after(server, path, stat_a):
         zk.close()
 
 
-def test_data_survives_graceful_restart(server, path):
+@pytest.mark.parametrize("stop", ["graceful", "kill9"])
+def test_data_survives_restart(server, path, stop):
     zk = KazooClient(hosts=server.connect_string, timeout=10.0)
     zk.start(timeout=15)
     try:
@@ -53,20 +55,11 @@ def test_data_survives_graceful_restart(server, path):
     finally:
         zk.stop()
         zk.close()
-    server.restart()
-    check_state_after(server, path, stat_a)
-
-
-def test_data_survives_kill9(server, path):
-    zk = KazooClient(hosts=server.connect_string, timeout=10.0)
-    zk.start(timeout=15)
-    try:
-        stat_a = write_some(zk, path)
-    finally:
-        zk.stop()
-        zk.close()
-    server.kill9()
-    server.start()
+    if stop == "graceful":
+        server.restart()
+    else:
+        server.kill9()
+        server.start()
     check_state_after(server, path, stat_a)
 
 

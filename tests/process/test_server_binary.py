@@ -73,6 +73,16 @@ def test_port_in_use_exits_nonzero():
         s.cleanup()
 
 
+def fill_until_refused(zk, value, attempts):
+    """Creates /fill-0, /fill-1, ... until one is refused; returns (created, the refusal)."""
+    for i in range(attempts):
+        try:
+            zk.create("/fill-%d" % i, value)
+        except KazooException as e:
+            return i, e
+    return attempts, None
+
+
 def test_full_store_refuses_writes_and_keeps_serving_reads():
     s = harness.Server(rookeryd_extra_config=["[storage]", "map_initial_mb = 1", "map_max_mb = 2"])
     try:
@@ -81,15 +91,7 @@ def test_full_store_refuses_writes_and_keeps_serving_reads():
         zk.start(timeout=10)
         zk.create("/before", b"safe")
         value = b"x" * 200_000
-        refused = None
-        written = 0
-        for i in range(40):
-            try:
-                zk.create("/fill-%d" % i, value)
-                written += 1
-            except KazooException as e:
-                refused = e
-                break
+        written, refused = fill_until_refused(zk, value, attempts=40)
         assert refused is not None, "a 2 MiB store took 8 MB"
         # The log could not take it: SYSTEMERROR (-1), and nothing of it was applied.
         assert isinstance(refused, SystemZookeeperError), repr(refused)
@@ -153,15 +155,7 @@ def test_disk_full_refuses_writes_loses_nothing_and_recovers():
         zk.start(timeout=10)
         zk.create("/before", b"safe")
         value = b"y" * 100_000
-        written = 0
-        refused = None
-        for i in range(100):
-            try:
-                zk.create("/fill-%d" % i, value)
-                written += 1
-            except KazooException as e:
-                refused = e
-                break
+        written, refused = fill_until_refused(zk, value, attempts=100)
         assert isinstance(refused, SystemZookeeperError), repr(refused)
         assert written >= 1
         assert zk.exists("/fill-%d" % written) is None

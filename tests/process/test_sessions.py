@@ -11,6 +11,14 @@ import zkwire as W
 from harness import wait_until
 
 
+def assert_reattach_refused(make_raw, sid, pw):
+    """A closed or expired session: the invalid ConnectResponse, then the connection closes."""
+    c = make_raw(handshake=False)
+    resp = c.connect(session_id=sid, passwd=pw)
+    assert (resp.timeout, resp.session_id, resp.passwd) == (0, 0, b"\x00" * 16)
+    assert c.wait_closed(5)
+
+
 def test_ephemeral_removed_on_close(make_client, path):
     a, b = make_client(), make_client()
     a.create(path, ephemeral=True)
@@ -33,10 +41,7 @@ def test_close_session_removes_ephemerals_and_session(make_raw, zk, path):
     assert a.wait_closed(5)
     assert zk.exists(path) is None
     # closeSession, then re-attach -> the invalid ConnectResponse
-    c = make_raw(handshake=False)
-    resp = c.connect(session_id=sid, passwd=pw)
-    assert (resp.timeout, resp.session_id, resp.passwd) == (0, 0, b"\x00" * 16)
-    assert c.wait_closed(5)
+    assert_reattach_refused(make_raw, sid, pw)
 
 
 def test_session_expiry_removes_ephemerals(server, make_raw, zk, path):
@@ -56,10 +61,7 @@ def test_session_expiry_removes_ephemerals(server, make_raw, zk, path):
     assert a.drained == []  # closed without any message
     assert deleted.wait(5)
     assert zk.exists(path) is None
-    c = make_raw(handshake=False)
-    resp = c.connect(session_id=sid, passwd=pw)
-    assert (resp.timeout, resp.session_id, resp.passwd) == (0, 0, b"\x00" * 16)
-    assert c.wait_closed(5)
+    assert_reattach_refused(make_raw, sid, pw)
 
 
 def test_pings_keep_session_alive(server, make_raw, zk, path):
