@@ -16,8 +16,9 @@ struct ClientRequest {
   opcode @3 :Int32;
   # The jute record after the request header, verbatim.
   body @4 :Data;
-  # Who the connection is at the time of this request: an auth earlier in the same batch
-  # changes them for the requests after it, so they travel with each request.
+  # Who the connection is from this request on. Set on a connection's first request and on
+  # the first one after an auth changed them, absent otherwise: the pipeline keeps the last
+  # ones per connection, so they are neither encoded nor decoded per request.
   identities @5 :List(Identity);
   reply :union {
     # The pipeline answers the request.

@@ -3,8 +3,7 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 
-#include <cstring>
-
+#include "runtime/capnp/shared_message.hpp"
 #include "schema/image.capnp.h"
 
 namespace rookery::storage {
@@ -15,16 +14,6 @@ std::string to_bytes(capnp::MessageBuilder& message) {
   auto bytes = words.asBytes();
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
 }
-
-kj::ArrayPtr<const kj::byte> as_data(const std::string& s) {
-  return {reinterpret_cast<const kj::byte*>(s.data()), s.size()};
-}
-
-std::string from_data(capnp::Data::Reader d) { return std::string(reinterpret_cast<const char*>(d.begin()), d.size()); }
-// Both ways by size: jute strings (ACL ids) may contain NUL bytes, which the implicit
-// std::string -> Text conversion (strlen) and cStr() would cut.
-capnp::Text::Reader as_text(const std::string& s) { return {s.data(), s.size()}; }
-std::string from_text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 
 std::string encode_node(const data_tree& tree, const znode& node) {
   capnp::MallocMessageBuilder message(static_cast<unsigned>(node.data.size() / sizeof(capnp::word)) + 64);
@@ -58,14 +47,6 @@ std::string encode_session(const session_record& session) {
   return to_bytes(message);
 }
 
-// LMDB values are not 8-byte aligned; Cap'n Proto wants words.
-kj::Array<capnp::word> aligned_copy(std::string_view bytes) {
-  auto words = kj::heapArray<capnp::word>((bytes.size() + 7) / 8);
-  std::memset(words.begin(), 0, words.size() * 8);
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
-  return words;
-}
-
 }  // namespace
 
 image_batch take_image_batch(data_tree& tree, int64_t zxid) {
@@ -86,19 +67,18 @@ image_batch take_image_batch(data_tree& tree, int64_t zxid) {
 int64_t load_image(const snapshot_image& image, data_tree& tree) {
   tree.clear();
   image.for_each_session([&](int64_t id, std::string_view bytes) {
-    auto words = aligned_copy(bytes);
-    capnp::FlatArrayMessageReader reader(words);
-    auto record = reader.getRoot<schema::SessionRecord>();
-    tree.add_session(id, record.getTimeoutMs(), from_data(record.getPassword()));
+    // LMDB values are not 8-byte aligned; Cap'n Proto wants words.
+    auto message = message_buffer::copy_of(bytes);
+    message_reader<schema::SessionRecord> reader(*message);
+    auto record = reader.root();
+    tree.add_session(id, record.getTimeoutMs(), std::string(as_chars(record.getPassword())));
   });
   image.for_each_node([&](std::string_view path, std::string_view bytes) {
-    auto words = aligned_copy(bytes);
-    capnp::ReaderOptions options;
-    options.traversalLimitInWords = 64 * 1024 * 1024;
-    capnp::FlatArrayMessageReader reader(words, options);
-    auto record = reader.getRoot<schema::NodeRecord>();
+    auto message = message_buffer::copy_of(bytes);
+    message_reader<schema::NodeRecord> reader(*message);
+    auto record = reader.root();
     znode node;
-    node.data = from_data(record.getData());
+    node.data = std::string(as_chars(record.getData()));
     node.data_is_null = record.getDataIsNull();
     node.czxid = record.getCzxid();
     node.mzxid = record.getMzxid();
@@ -111,7 +91,7 @@ int64_t load_image(const snapshot_image& image, data_tree& tree) {
     node.owner = record.getOwner();
     acl::list acl;
     for (auto entry : record.getAcl())
-      acl.push_back({entry.getPerms(), {from_text(entry.getScheme()), from_text(entry.getId())}});
+      acl.push_back({entry.getPerms(), {std::string(as_view(entry.getScheme())), std::string(as_view(entry.getId()))}});
     tree.restore_node(std::string(path), std::move(node), acl);
   });
   tree.link_children();

@@ -62,11 +62,11 @@ std::optional<identities> authenticate(std::string_view scheme, std::string_view
                                        std::string_view peer_address,
                                        std::string_view super_digest);
 
-// True when `who` holds any bit of perm_mask on a node with node_acl (doc §11.3).
 // A connection's identities after an auth adds `added`; ones it holds already are skipped,
 // as ZooKeeper's ServerCnxn.addAuthInfo does.
 identities with_added(const identities& have, identities added);
 
+// True when `who` holds any bit of perm_mask on a node with node_acl (doc §11.3).
 bool allowed(const list& node_acl, int32_t perm_mask, const identities& who);
 
 // Validates and expands an ACL from create or setACL; nullopt means INVALIDACL (doc §11.4).

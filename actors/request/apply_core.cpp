@@ -27,7 +27,7 @@ namespace {
 
 std::string text(capnp::Text::Reader t) { return std::string(as_view(t)); }
 
-std::string data_of(capnp::Data::Reader d) { return std::string(reinterpret_cast<const char*>(d.begin()), d.size()); }
+std::string data_of(capnp::Data::Reader d) { return std::string(as_chars(d)); }
 
 acl::list acl_of(capnp::List<schema::Acl>::Reader in) {
   acl::list out;

@@ -20,11 +20,4 @@ acl::identities read_identities(capnp::List<schema::Identity>::Reader in) {
   return who;
 }
 
-bool same_identities(const acl::identities& who, capnp::List<schema::Identity>::Reader in) {
-  if (who.size() != in.size()) return false;
-  for (unsigned i = 0; i < who.size(); ++i)
-    if (who[i].scheme != as_view(in[i].getScheme()) || who[i].value != as_view(in[i].getId())) return false;
-  return true;
-}
-
 }  // namespace rookery::request

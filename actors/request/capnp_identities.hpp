@@ -10,7 +10,5 @@ namespace rookery::request {
 // `out` comes from init...(who.size()).
 void write_identities(capnp::List<schema::Identity>::Builder out, const acl::identities& who);
 acl::identities read_identities(capnp::List<schema::Identity>::Reader in);
-// Compares without decoding, so a receiver can keep the set it decoded last.
-bool same_identities(const acl::identities& who, capnp::List<schema::Identity>::Reader in);
 
 }  // namespace rookery::request

@@ -10,12 +10,12 @@ constexpr unsigned bytes_per_word = sizeof(capnp::word);
 unsigned words_for(std::size_t bytes) { return static_cast<unsigned>((bytes + bytes_per_word - 1) / bytes_per_word); }
 
 // What one ClientRequest takes in a message: its list element (4 data and 3 pointer
-// words), its body, its ready reply and its identities (a list tag, then 2 pointer words
-// and two NUL-terminated texts each).
-unsigned words_for(const client_request& request) {
+// words), its body, its ready reply and, when they travel, its identities (a list tag, then
+// 2 pointer words and two NUL-terminated texts each).
+unsigned words_for(const client_request& request, bool with_identities) {
   unsigned words = 7 + words_for(request.body.size());
   if (request.ready_reply) words += words_for(request.ready_reply->size());
-  if (request.who) {
+  if (with_identities) {
     words += 1;
     for (const auto& id : *request.who) words += 2 + words_for(id.scheme.size() + 1) + words_for(id.value.size() + 1);
   }
@@ -24,10 +24,19 @@ unsigned words_for(const client_request& request) {
 
 }  // namespace
 
-request_batch encode_request_batch(const std::vector<client_request>& requests) {
+request_batch encode_request_batch(const std::vector<client_request>& requests,
+                                   std::shared_ptr<const acl::identities>& identities_sent) {
+  // A request carries identities when they differ from the last ones sent.
+  auto carries_identities = [](const client_request& request, const acl::identities*& last) {
+    if (!request.who || request.who.get() == last) return false;
+    last = request.who.get();
+    return true;
+  };
+  const acl::identities* last = identities_sent.get();
   // The root pointer, the root struct and the list tag, then each request.
   unsigned words = 3;
-  for (const auto& request : requests) words += words_for(request);
+  for (const auto& request : requests) words += words_for(request, carries_identities(request, last));
+  last = identities_sent.get();
   capnp::MallocMessageBuilder message(words);
   auto list = message.initRoot<schema::RequestBatch>().initRequests(static_cast<unsigned>(requests.size()));
   for (unsigned i = 0; i < requests.size(); ++i) {
@@ -38,7 +47,10 @@ request_batch encode_request_batch(const std::vector<client_request>& requests) 
     out.setXid(request.xid);
     out.setOpcode(request.opcode);
     out.setBody(as_data(request.body));
-    if (request.who) write_identities(out.initIdentities(static_cast<unsigned>(request.who->size())), *request.who);
+    if (carries_identities(request, last)) {
+      write_identities(out.initIdentities(static_cast<unsigned>(request.who->size())), *request.who);
+      identities_sent = request.who;
+    }
     if (request.ready_reply) out.getReply().setReady(as_data(*request.ready_reply));
     out.setCloseAfter(request.close_after);
   }

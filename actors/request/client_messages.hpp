@@ -51,7 +51,11 @@ using connect_request_message = shared_message<schema::ConnectRequest>;
 using connect_result_message = shared_message<schema::ConnectResult>;
 
 // One message for all of `requests`, sized up front so the builder allocates once.
-request_batch encode_request_batch(const std::vector<client_request>& requests);
+// `identities_sent` holds the identities the receiver last got for this connection; they
+// travel again only when a request's differ (the first request, or after an auth), and it is
+// updated to what was sent.
+request_batch encode_request_batch(const std::vector<client_request>& requests,
+                                   std::shared_ptr<const acl::identities>& identities_sent);
 connect_request_message encode_connect_request(const connect_request& request);
 connect_result_message encode_connect_result(const connect_result& result);
 

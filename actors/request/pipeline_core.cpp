@@ -28,13 +28,6 @@ void pipeline_core::propose(shared_txn txn, connection_id connection, int32_t xi
   out.to_log.push_back({last_proposed_, std::move(txn)});
 }
 
-const std::shared_ptr<const acl::identities>& pipeline_core::identities_of(
-    connection_state& state, capnp::List<schema::Identity>::Reader sent) {
-  if (!state.who || !same_identities(*state.who, sent))
-    state.who = std::make_shared<const acl::identities>(read_identities(sent));
-  return state.who;
-}
-
 client_request pipeline_core::kept(const request_view& request, std::shared_ptr<const acl::identities> who) {
   client_request copy{request.connection,        request.session, request.xid,  request.opcode,
                       std::string(request.body), std::move(who),   std::nullopt, request.close_after};
@@ -55,7 +48,10 @@ void pipeline_core::submit(schema::ClientRequest::Reader sent, int64_t now_ms, p
                        as_chars(sent.getBody()), nullptr, std::nullopt, sent.getCloseAfter()};
   // A ready reply needs no identities (the session actor sends none with it).
   if (sent.getReply().isReady()) request.ready_reply = as_chars(sent.getReply().getReady());
-  else request.who = identities_of(state, sent.getIdentities()).get();
+  else {
+    if (sent.hasIdentities()) state.who = std::make_shared<const acl::identities>(read_identities(sent.getIdentities()));
+    request.who = state.who.get();
+  }
 
   if (!request.ready_reply && is_write_opcode(request.opcode)) {
     jute::reader body(request.body);
@@ -207,7 +203,7 @@ void pipeline_core::apply_pending(const pending_txn& txn, pipeline_output& out) 
     out.sessions.push_back({false, root.getSession(), 0});
   }
   if (txn.opcode == zk::op::delete_container && root.isSingle() && root.getSingle().isReap())
-    reaping_.erase(std::string(root.getSingle().getReap().cStr()));
+    reaping_.erase(std::string(as_view(root.getSingle().getReap())));
   if (txn.connection == 0) return;
 
   auto state = connections_.find(txn.connection);
@@ -242,7 +238,7 @@ void pipeline_core::abandon_from(int64_t first_zxid, pipeline_output& out) {
       const auto* session = tree_.find_session(root.getSession());
       if (txn->connection == 0 && session) out.sessions.push_back({true, root.getSession(), session->timeout_ms});
     }
-    if (root.isSingle() && root.getSingle().isReap()) reaping_.erase(std::string(root.getSingle().getReap().cStr()));
+    if (root.isSingle() && root.getSingle().isReap()) reaping_.erase(std::string(as_view(root.getSingle().getReap())));
     auto state = connections_.find(txn->connection);
     if (txn->connection == 0 || state == connections_.end()) continue;
     if (txn->opcode == zk::op::create_session) {

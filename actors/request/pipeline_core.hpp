@@ -123,14 +123,12 @@ class pipeline_core {
     int32_t connect_timeout_ms = 0;
     std::string connect_password;
     // The identities this connection's requests carried last. They change only with auth,
-    // so they are decoded once, not per request.
-    std::shared_ptr<const acl::identities> who;
+    // so they travel and are decoded only then.
+    std::shared_ptr<const acl::identities> who = std::make_shared<const acl::identities>();
   };
 
   void propose(shared_txn txn, connection_id connection, int32_t xid, int32_t opcode, pipeline_output& out);
   txn_stamp stamp(int64_t session, int64_t now_ms, const acl::identities* who);
-  const std::shared_ptr<const acl::identities>& identities_of(connection_state& state,
-                                                              capnp::List<schema::Identity>::Reader sent);
   static client_request kept(const request_view& request, std::shared_ptr<const acl::identities> who);
   static request_view view_of(const client_request& request);
   void serve(const request_view& request, pipeline_output& out);

@@ -119,12 +119,12 @@ caf::behavior tree_actor(caf::stateful_actor<tree_state>* self, std::shared_ptr<
         stats.node_count = static_cast<int64_t>(tree.node_count());
         stats.data_bytes = static_cast<int64_t>(tree.approximate_data_size());
         stats.sessions = static_cast<int64_t>(tree.sessions().size());
-        for (const auto& [id, session] : tree.sessions()) stats.ephemerals += static_cast<int64_t>(session.ephemerals.size());
         stats.outstanding = static_cast<int64_t>(self->state.machine->pipeline->outstanding());
-        if (listings)
-          for (const auto& [id, session] : tree.sessions())
-            if (!session.ephemerals.empty())
-              stats.ephemerals_by_session[id].assign(session.ephemerals.begin(), session.ephemerals.end());
+        for (const auto& [id, session] : tree.sessions()) {
+          stats.ephemerals += static_cast<int64_t>(session.ephemerals.size());
+          if (listings && !session.ephemerals.empty())
+            stats.ephemerals_by_session[id].assign(session.ephemerals.begin(), session.ephemerals.end());
+        }
         return stats;
       },
   };

@@ -30,7 +30,7 @@ void write_out(self_ptr self, std::string bytes) {
 void send_requests(self_ptr self) {
   auto& st = self->state;
   if (st.unsent.empty()) return;
-  self->send(st.roles.tree, request_atom::value, request::encode_request_batch(st.unsent));
+  self->send(st.roles.tree, request_atom::value, request::encode_request_batch(st.unsent, st.identities_sent));
   // Cleared, not moved from: the vector keeps its capacity for the next batch.
   st.unsent.clear();
   st.unsent_bytes = 0;
@@ -46,18 +46,23 @@ void queue_request(self_ptr self, request::client_request request) {
   if (st.unsent_bytes >= batch_bytes) send_requests(self);
 }
 
-// Ends the connection: the framer flushes what was written, then closes the socket.
-void finish(self_ptr self) {
+// The framer flushes what was written, then closes the socket; the roles forget us.
+void shut_down(self_ptr self) {
   auto& st = self->state;
-  if (st.stage == phase::closing) return;
   send_requests(self);
-  st.stage = phase::closing;
   if (st.framer) self->send(st.framer, close_atom::value);
   self->send(st.roles.tree, bye_atom::value, st.connection);
   self->send(st.roles.listener, closed_atom::value, st.figures);
   if (st.claimed_session != 0) self->send(st.roles.tracker, release_atom::value, st.claimed_session);
   if (st.session != 0) spdlog::info("connection {} from {} closed (session 0x{:x})", st.connection, st.peer, st.session);
   self->quit();
+}
+
+// Ends the connection, once.
+void finish(self_ptr self) {
+  if (self->state.stage == phase::closing) return;
+  self->state.stage = phase::closing;
+  shut_down(self);
 }
 
 void send_touch(self_ptr self) {
@@ -245,15 +250,15 @@ void on_deliver(self_ptr self, std::vector<outgoing>& deliveries) {
   auto& st = self->state;
   std::string bytes;
   bool close_after = false;
+  const int64_t now = now_ms();
+  const std::size_t waiting_before = st.arrivals.size();
   for (auto& d : deliveries) {
     // ZooKeeper drops an event the receiver may not READ (the watch is still consumed).
     if (d.required_acl && !acl::allowed(*d.required_acl, acl::read, *st.who)) continue;
     ++st.figures.sent;
     if (!d.required_acl && !st.arrivals.empty()) {
-      int64_t now = now_ms();
       st.figures.latency.add(now - st.arrivals.front());
       st.arrivals.pop_front();
-      st.figures.last_response_ms = wall_ms();
       // The reply's zxid sits after its length and xid.
       if (d.frames.size() >= 16) st.figures.last_zxid = jute::reader(d.frames.data() + 8, 8).read_long();
     }
@@ -261,6 +266,7 @@ void on_deliver(self_ptr self, std::vector<outgoing>& deliveries) {
     else bytes += d.frames;
     close_after = close_after || d.close_after;
   }
+  if (st.arrivals.size() != waiting_before) st.figures.last_response_ms = wall_ms();
   write_out(self, std::move(bytes));
   if (close_after) finish(self);
   else release_held_frames(self);
@@ -268,18 +274,16 @@ void on_deliver(self_ptr self, std::vector<outgoing>& deliveries) {
 
 void answer_word(self_ptr self, const std::string& word) {
   auto& st = self->state;
+  // Closing already: nothing else is read, and no timer ends the connection while the
+  // figures are gathered.
   st.stage = phase::closing;
   auto reply = [self](std::string text) {
-    auto& st = self->state;
-    self->send(st.framer, write_atom::value, std::move(text));
-    self->send(st.framer, close_atom::value);
-    self->send(st.roles.tree, bye_atom::value, st.connection);
-    self->send(st.roles.listener, closed_atom::value, st.figures);
-    self->quit();
+    write_out(self, std::move(text));
+    shut_down(self);
   };
   if (!st.config->four_letter_words.count(word)) return reply(admin::not_whitelisted(word));
   if (admin::is_static_word(word)) return reply(admin::render(word, admin::server_view{}, *st.config));
-  if (word == "crst" || word == "srst") {
+  if (admin::resets_stats(word)) {
     self->send(st.roles.listener, reset_atom::value);
     return reply(admin::render(word, admin::server_view{}, *st.config));
   }

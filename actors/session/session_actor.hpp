@@ -44,6 +44,7 @@ struct session_actor_state {
   bool replies_backlogged = false;  // the client is not reading: pass no more requests on
   std::vector<request::client_request> unsent;  // decoded, sent to the tree as one batch
   std::size_t unsent_bytes = 0;
+  std::shared_ptr<const acl::identities> identities_sent;  // what the tree holds for us
   int64_t last_touch_ms = 0;
   bool touch_pending = false;  // a throttled touch is scheduled
   // Arrival times of requests not yet answered (replies come back in order).

@@ -14,6 +14,8 @@ caf::behavior tracker_actor(caf::stateful_actor<tracker_state>* self, int32_t ti
   return {
       [=](caf::actor tree) { self->state.tree = std::move(tree); },
       [=](opened_atom, int64_t session, int32_t timeout_ms) {
+        // Also a re-arm after an expiry the log could not persist: the session lives on.
+        self->state.expiring.erase(session);
         self->state.expiry.open(session, timeout_ms, now_ms());
       },
       [=](closed_atom, int64_t session) {

@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "actors/acl/acl_core.hpp"
 #include "runtime/jute/jute.hpp"
+#include "runtime/zk/records.hpp"
 
 namespace rookery::bench {
 
@@ -129,10 +131,7 @@ int32_t zk_client::queue_create(std::string_view path, std::string_view data) {
   jute::writer w(out_);
   w.write_ustring(path);
   w.write_buffer(data);
-  w.write_int(1);  // one ACL: world:anyone, all permissions
-  w.write_int(31);
-  w.write_ustring("world");
-  w.write_ustring("anyone");
+  zk::write_acl_list(w, acl::open_acl_unsafe());
   w.write_int(0);  // persistent
   w.end_frame(frame);
   return xid;

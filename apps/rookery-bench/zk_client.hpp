@@ -50,9 +50,6 @@ class zk_client {
   zk_client(const zk_client&) = delete;
   zk_client& operator=(const zk_client&) = delete;
 
-  int64_t session_id() const { return session_id_; }
-  int32_t negotiated_timeout_ms() const { return negotiated_timeout_ms_; }
-
   // Each queue_* appends one request frame and returns its xid (1, 2, 3, ...).
   int32_t queue_create(std::string_view path, std::string_view data);
   int32_t queue_get_data(std::string_view path);

@@ -40,6 +40,8 @@ void connection_view::reset_counters() {
 
 bool is_static_word(const std::string& word) { return word == "ruok" || word == "isro" || word == "envi"; }
 
+bool resets_stats(const std::string& word) { return word == "crst" || word == "srst"; }
+
 bool needs_listings(const std::string& word) { return word == "wchc" || word == "wchp" || word == "dump"; }
 
 std::string not_whitelisted(const std::string& word) {

@@ -99,6 +99,8 @@ bool needs_listings(const std::string& word);
 
 // Words that need no figures at all.
 bool is_static_word(const std::string& word);
+// Words that reset the server's statistics (and need no figures either).
+bool resets_stats(const std::string& word);
 std::string render(const std::string& word, const server_view& view, const server_config& config);
 std::string not_whitelisted(const std::string& word);
 extern const char* const version_string;

@@ -46,7 +46,8 @@ std::vector<client_request> two_connections_batch() {
 
 TEST_CASE("a request batch reads back in place with every field intact") {
   const auto sent = two_connections_batch();
-  request::request_batch batch = request::encode_request_batch(sent);
+  std::shared_ptr<const acl::identities> identities_sent;
+  request::request_batch batch = request::encode_request_batch(sent, identities_sent);
   REQUIRE(word_aligned(batch.buffer()));
 
   // Another actor gets a copy of the handle: the same words, not a copy of them.
@@ -66,14 +67,44 @@ TEST_CASE("a request batch reads back in place with every field intact") {
     CHECK(r.getCloseAfter() == sent[i].close_after);
     CHECK(r.getReply().isReady() == sent[i].ready_reply.has_value());
     if (sent[i].ready_reply) CHECK(as_chars(r.getReply().getReady()) == *sent[i].ready_reply);
+    CHECK(r.hasIdentities() == (sent[i].who != nullptr));
     CHECK(request::read_identities(r.getIdentities()) == (sent[i].who ? *sent[i].who : acl::identities{}));
   }
-  CHECK(request::same_identities(*sent[0].who, requests[0].getIdentities()));
-  CHECK_FALSE(request::same_identities(*sent[0].who, requests[2].getIdentities()));
+  CHECK(identities_sent == sent[2].who);
+}
+
+TEST_CASE("identities travel only when they change") {
+  auto ip = std::make_shared<const acl::identities>(acl::identities{{"ip", "10.0.0.7"}});
+  auto after_auth = std::make_shared<const acl::identities>(acl::identities{{"ip", "10.0.0.7"}, {"digest", "u:x"}});
+  std::vector<client_request> first(3), second(2);
+  first[0].who = ip;
+  first[1].who = ip;
+  first[2].who = after_auth;
+  second[0].who = after_auth;
+  second[1].who = ip;
+  std::shared_ptr<const acl::identities> identities_sent;
+
+  auto batch = request::encode_request_batch(first, identities_sent);
+  auto message = batch.read();
+  auto requests = message.root().getRequests();
+  CHECK(requests[0].hasIdentities());
+  CHECK_FALSE(requests[1].hasIdentities());
+  CHECK(requests[2].hasIdentities());
+  CHECK(request::read_identities(requests[2].getIdentities()) == *after_auth);
+  CHECK(identities_sent == after_auth);
+
+  // The next batch remembers what the receiver holds.
+  auto next = request::encode_request_batch(second, identities_sent);
+  auto next_message = next.read();
+  auto next_requests = next_message.root().getRequests();
+  CHECK_FALSE(next_requests[0].hasIdentities());
+  CHECK(next_requests[1].hasIdentities());
+  CHECK(identities_sent == ip);
 }
 
 TEST_CASE("bytes of a message copied to unaligned memory read back once copied to words") {
-  request::request_batch batch = request::encode_request_batch(two_connections_batch());
+  std::shared_ptr<const acl::identities> identities_sent;
+  request::request_batch batch = request::encode_request_batch(two_connections_batch(), identities_sent);
   const std::string_view bytes = batch.buffer().bytes();
   CHECK(bytes.size() % sizeof(capnp::word) == 0);
   // As a frame from a socket or an LMDB value may arrive: one byte off alignment.

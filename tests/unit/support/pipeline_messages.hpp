@@ -10,7 +10,8 @@ namespace rookery::test {
 
 inline void submit_one(request::pipeline_core& core, const request::client_request& request, int64_t now_ms,
                        request::pipeline_output& out) {
-  auto batch = request::encode_request_batch({request});
+  std::shared_ptr<const acl::identities> none_sent;
+  auto batch = request::encode_request_batch({request}, none_sent);
   auto message = batch.read();
   core.submit(message.root().getRequests()[0], now_ms, out);
 }
