@@ -9,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "actors/request/pipeline_core.hpp"
+#include "actors/request/pipeline_outputs.hpp"
+#include "actors/request/tree_commands.hpp"
 #include "runtime/admin/four_letter.hpp"
 #include "storage/snapshot_image.hpp"
 
@@ -28,17 +29,18 @@ using resume_atom = caf::atom_constant<caf::atom("resume")>;
 // Framer -> session actor: replies pile up unread (true) or have drained (false).
 using backlog_atom = caf::atom_constant<caf::atom("backlog")>;
 
-// Session actor <-> tree (request pipeline).
+// Session actor -> request sequencer -> tree.
 using hello_atom = caf::atom_constant<caf::atom("hello")>;
 using request_atom = caf::atom_constant<caf::atom("request")>;
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
 using bye_atom = caf::atom_constant<caf::atom("bye")>;
+using commands_atom = caf::atom_constant<caf::atom("commands")>;
 
 // Tree -> watch manager -> session actor.
 using outbox_atom = caf::atom_constant<caf::atom("outbox")>;
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
 
-// Tree <-> log store and snapshotter.
+// Sequencer <-> log store; tree -> snapshotter.
 using append_atom = caf::atom_constant<caf::atom("append")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using durable_atom = caf::atom_constant<caf::atom("durable")>;
@@ -71,6 +73,7 @@ struct outgoing {
 // Session ids by expiry deadline, from the session tracker.
 using expiry_buckets = std::map<int64_t, std::set<int64_t>>;
 
+using shared_tree_commands = std::shared_ptr<const request::tree_commands>;
 using shared_outbox = std::shared_ptr<std::vector<request::outbox_item>>;
 using shared_log_batch = std::shared_ptr<const std::vector<request::log_entry>>;
 using shared_image_batch = std::shared_ptr<const storage::image_batch>;
@@ -80,6 +83,7 @@ using shared_image_batch = std::shared_ptr<const storage::image_batch>;
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request::request_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request::connect_request_message)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request::connect_result_message)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::shared_tree_commands)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::shared_outbox)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::shared_log_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::shared_image_batch)

@@ -10,6 +10,7 @@
 #include "actors/clock.hpp"
 #include "actors/log/log_actor.hpp"
 #include "actors/messages.hpp"
+#include "actors/request/sequencer_actor.hpp"
 #include "actors/request/tree_actor.hpp"
 #include "actors/session/tracker_actor.hpp"
 #include "actors/snapshot/snapshotter.hpp"
@@ -21,26 +22,31 @@
 namespace rookery {
 namespace {
 
-std::shared_ptr<request::recovered_state> recover(storage::lmdb_env& env, const server_config& config) {
-  auto machine = std::make_shared<request::recovered_state>();
-  machine->tree = std::make_unique<storage::data_tree>();
+std::shared_ptr<request::recovered_tree> recover(storage::lmdb_env& env, const server_config& config) {
+  auto recovered = std::make_shared<request::recovered_tree>();
+  recovered->tree = std::make_unique<storage::data_tree>();
   storage::snapshot_image image(env);
-  int64_t image_zxid = storage::load_image(image, *machine->tree);
-  // Session ids embed the start time so a restarted server never reissues an id.
-  int64_t first_session_id = static_cast<int64_t>((static_cast<uint64_t>(wall_ms()) << 24) >> 8);
-  machine->pipeline = std::make_unique<request::pipeline_core>(
-      *machine->tree, request::write_settings{config.ttl_nodes_enabled},
-      request::read_settings{config.reconfig_enabled}, image_zxid, first_session_id);
+  int64_t image_zxid = storage::load_image(image, *recovered->tree);
+  recovered->machine = std::make_unique<request::tree_core>(
+      *recovered->tree, request::read_settings{config.reconfig_enabled}, image_zxid);
   storage::log_store log(env);
   int64_t replayed = 0;
   log.for_each_after(image_zxid, [&](int64_t, std::string_view bytes) {
-    machine->pipeline->replay(*request::txn_buffer::copy_of(bytes));
+    recovered->machine->replay(*request::txn_buffer::copy_of(bytes));
     ++replayed;
   });
   spdlog::info("recovered {} znodes and {} sessions: image at zxid 0x{:x}, {} log entries replayed, last zxid 0x{:x}",
-               machine->tree->node_count(), machine->tree->sessions().size(), image_zxid, replayed,
-               machine->pipeline->last_applied_zxid());
-  return machine;
+               recovered->tree->node_count(), recovered->tree->sessions().size(), image_zxid, replayed,
+               recovered->machine->last_applied_zxid());
+  return recovered;
+}
+
+// The sequencer starts where the recovered tree is.
+request::sequencer_core sequencer_for(const request::tree_core& machine, const server_config& config) {
+  // Session ids embed the start time so a restarted server never reissues an id.
+  int64_t first_session_id = static_cast<int64_t>((static_cast<uint64_t>(wall_ms()) << 24) >> 8);
+  return request::sequencer_core(request::write_settings{config.ttl_nodes_enabled}, machine.last_applied_zxid(),
+                                 first_session_id, machine.live_sessions());
 }
 
 sigset_t termination_signals() {
@@ -66,7 +72,7 @@ int run_standalone_server(const server_config& config) {
   options.map_initial_bytes = config.storage_map_initial_mb << 20;
   options.map_max_bytes = config.storage_map_max_mb << 20;
   auto env = std::make_shared<storage::lmdb_env>(options);
-  auto machine = recover(*env, config);
+  auto recovered = recover(*env, config);
 
   caf::actor_system_config cfg;
   cfg.load<caf::io::middleman>();
@@ -80,10 +86,12 @@ int run_standalone_server(const server_config& config) {
   auto tracker = system.spawn(session::tracker_actor, config.tick_time_ms);
   auto log = system.spawn<caf::detached>(log::log_actor, env);
   auto snapshots = system.spawn<caf::detached>(snapshot::snapshotter, env);
-  auto tree = system.spawn(request::tree_actor, machine, request::tree_roles{watches, tracker, log, snapshots}, config);
-  caf::anon_send(tracker, tree);
+  auto tree = system.spawn(request::tree_actor, recovered, request::tree_roles{watches, tracker, snapshots}, config);
+  auto sequencer = system.spawn(request::sequencer_actor, sequencer_for(*recovered->machine, config),
+                                request::sequencer_roles{tree, log, tracker}, config);
+  caf::anon_send(tracker, sequencer);
   auto listener = system.middleman().spawn_broker(net::client_listener, shared_config,
-                                                  session::server_roles{tree, tracker, watches, log, caf::actor{}});
+                                                  session::server_roles{sequencer, tracker, watches, log, caf::actor{}});
 
   int exit_code = 0;
   {
@@ -102,7 +110,7 @@ int run_standalone_server(const server_config& config) {
     spdlog::info("signal {} received, shutting down", received);
   }
   caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
-  for (const auto& role : {tree, tracker, watches, log, snapshots}) caf::anon_send_exit(role, caf::exit_reason::user_shutdown);
+  for (const auto& role : {sequencer, tree, tracker, watches, log, snapshots}) caf::anon_send_exit(role, caf::exit_reason::user_shutdown);
   return exit_code;
 }
 

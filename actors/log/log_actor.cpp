@@ -13,7 +13,7 @@ caf::behavior log_actor(caf::stateful_actor<log_state>* self, std::shared_ptr<st
   return {
       [=](append_atom, const shared_log_batch& entries) {
         auto& st = self->state;
-        if (!st.tree) st.tree = caf::actor_cast<caf::actor>(self->current_sender());
+        if (!st.proposer) st.proposer = caf::actor_cast<caf::actor>(self->current_sender());
         if (entries->empty() || entries->front().zxid != st.expected_next) return;
         st.expected_next = entries->back().zxid + 1;
         st.batch.insert(st.batch.end(), entries->begin(), entries->end());
@@ -36,11 +36,11 @@ caf::behavior log_actor(caf::stateful_actor<log_state>* self, std::shared_ptr<st
           st.store->append(records);
           ++st.commits;
           st.records += records.size();
-          self->send(st.tree, durable_atom::value, last);
+          self->send(st.proposer, durable_atom::value, last);
         } catch (const std::exception& e) {
           spdlog::error("log append of zxid 0x{:x}..0x{:x} failed: {}", first, last, e.what());
           st.expected_next = first;
-          self->send(st.tree, log_failed_atom::value, first, std::string(e.what()));
+          self->send(st.proposer, log_failed_atom::value, first, std::string(e.what()));
         }
         st.batch.clear();
       },

@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "actors/request/pipeline_core.hpp"
+#include "actors/request/pipeline_outputs.hpp"
 #include "storage/log_store.hpp"
 
 namespace rookery::log {
@@ -18,10 +18,10 @@ struct log_state {
   std::unique_ptr<storage::log_store> store;
   std::vector<request::log_entry> batch;
   bool flush_scheduled = false;
-  // After a failed commit the tree abandons every txn from the failed one on and reuses
+  // After a failed commit the sequencer abandons every txn from the failed one on and reuses
   // their zxids; appends already on their way must not land behind the gap.
   int64_t expected_next = 0;
-  caf::actor tree;
+  caf::actor proposer;  // who appends, and is told what is durable
   uint64_t commits = 0;
   uint64_t records = 0;
   static inline const char* name = "log-store";

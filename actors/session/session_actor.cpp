@@ -30,7 +30,7 @@ void write_out(self_ptr self, std::string bytes) {
 void send_requests(self_ptr self) {
   auto& st = self->state;
   if (st.unsent.empty()) return;
-  self->send(st.roles.tree, request_atom::value, request::encode_request_batch(st.unsent, st.identities_sent));
+  self->send(st.roles.sequencer, request_atom::value, request::encode_request_batch(st.unsent, st.identities_sent));
   // Cleared, not moved from: the vector keeps its capacity for the next batch.
   st.unsent.clear();
   st.unsent_bytes = 0;
@@ -51,7 +51,7 @@ void shut_down(self_ptr self) {
   auto& st = self->state;
   send_requests(self);
   if (st.framer) self->send(st.framer, close_atom::value);
-  self->send(st.roles.tree, bye_atom::value, st.connection);
+  self->send(st.roles.sequencer, bye_atom::value, st.connection);
   self->send(st.roles.listener, closed_atom::value, st.figures);
   if (st.claimed_session != 0) self->send(st.roles.tracker, release_atom::value, st.claimed_session);
   if (st.session != 0) spdlog::info("connection {} from {} closed (session 0x{:x})", st.connection, st.peer, st.session);
@@ -105,7 +105,7 @@ void submit_ready_reply(self_ptr self, int32_t xid, std::string frame, bool clos
 }
 
 // Auth is answered here (it changes this connection's identities) but still goes through
-// the tree so its reply keeps its place in the reply order, which kazoo relies on.
+// the request pipeline so its reply keeps its place in the reply order, which kazoo relies on.
 void authenticate(self_ptr self, int32_t xid, std::string_view body) {
   auto& st = self->state;
   std::optional<acl::identities> added;
@@ -171,7 +171,7 @@ void handle_connect(self_ptr self, const std::string& frame) {
     self->send(st.roles.tracker, claim_atom::value, record->session_id);
   }
   st.stage = phase::connecting;
-  self->send(st.roles.tree, connect_atom::value, request::encode_connect_request(request));
+  self->send(st.roles.sequencer, connect_atom::value, request::encode_connect_request(request));
 }
 
 // Past this, requests wait in held_frames: too many already inside the server, or the
@@ -339,7 +339,7 @@ void answer_word(self_ptr self, const std::string& word) {
             },
             give_up);
   };
-  self->request(st.roles.tree, timeout, stats_atom::value, listings)
+  self->request(st.roles.sequencer, timeout, stats_atom::value, listings)
       .then(
           [=](request::tree_stats& tree) {
             view->last_zxid = tree.last_zxid;
@@ -367,7 +367,7 @@ caf::behavior session_actor(caf::stateful_actor<session_actor_state>* self, uint
   st.figures.connection = connection;
   st.figures.established_ms = wall_ms();
   st.who = std::make_shared<const acl::identities>(acl::identities{{"ip", st.peer.substr(0, st.peer.rfind(':'))}});
-  self->send(st.roles.tree, hello_atom::value, connection, caf::actor_cast<caf::actor>(self));
+  self->send(st.roles.sequencer, hello_atom::value, connection, caf::actor_cast<caf::actor>(self));
   self->delayed_send(self, handshake_limit, handshake_timeout_atom::value);
   return {
       [=](attach_atom, caf::actor framer) { self->state.framer = std::move(framer); },

@@ -1,6 +1,6 @@
 #pragma once
 // One per client connection: the handshake, the connection's identities, keeping its
-// requests in order on their way to the tree, and writing replies and ACL-filtered events
+// requests in order on their way to the request sequencer, and writing replies and ACL-filtered events
 // back through its framer broker.
 #include <caf/all.hpp>
 
@@ -9,14 +9,14 @@
 #include <string>
 
 #include "actors/acl/acl_core.hpp"
-#include "actors/request/pipeline_core.hpp"
+#include "actors/request/client_messages.hpp"
 #include "runtime/admin/four_letter.hpp"
 #include "runtime/config/server_config.hpp"
 
 namespace rookery::session {
 
 struct server_roles {
-  caf::actor tree;
+  caf::actor sequencer;  // the request pipeline's entry
   caf::actor tracker;
   caf::actor watch_manager;
   caf::actor log;
@@ -42,9 +42,9 @@ struct session_actor_state {
   std::deque<std::string> held_frames;
   bool reading_paused = false;
   bool replies_backlogged = false;  // the client is not reading: pass no more requests on
-  std::vector<request::client_request> unsent;  // decoded, sent to the tree as one batch
+  std::vector<request::client_request> unsent;  // decoded, sent to the sequencer as one batch
   std::size_t unsent_bytes = 0;
-  std::shared_ptr<const acl::identities> identities_sent;  // what the tree holds for us
+  std::shared_ptr<const acl::identities> identities_sent;  // what the sequencer holds for us
   int64_t last_touch_ms = 0;
   bool touch_pending = false;  // a throttled touch is scheduled
   // Arrival times of requests not yet answered (replies come back in order).

@@ -12,7 +12,7 @@ caf::behavior tracker_actor(caf::stateful_actor<tracker_state>* self, int32_t ti
   self->state.tick_ms = tick_ms;
   self->send(self, tick_atom::value);
   return {
-      [=](caf::actor tree) { self->state.tree = std::move(tree); },
+      [=](caf::actor sequencer) { self->state.sequencer = std::move(sequencer); },
       [=](opened_atom, int64_t session, int32_t timeout_ms) {
         // Also a re-arm after an expiry the log could not persist: the session lives on.
         self->state.expiring.erase(session);
@@ -50,7 +50,7 @@ caf::behavior tracker_actor(caf::stateful_actor<tracker_state>* self, int32_t ti
         for (int64_t session : self->state.expiry.expire(now_ms())) {
           spdlog::info("session 0x{:x} expired", session);
           self->state.expiring.insert(session);
-          if (self->state.tree) self->send(self->state.tree, expire_atom::value, session);
+          if (self->state.sequencer) self->send(self->state.sequencer, expire_atom::value, session);
           auto holder = self->state.holders.find(session);
           if (holder != self->state.holders.end()) {
             self->send(holder->second, kick_atom::value);

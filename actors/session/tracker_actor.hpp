@@ -1,6 +1,6 @@
 #pragma once
 // The session tracker: owns expiry deadlines and which connection currently holds each
-// session. Expiry becomes a closeSession txn proposed by the tree; the holder is closed.
+// session. Expiry becomes a closeSession txn proposed by the request sequencer; the holder is closed.
 #include <caf/all.hpp>
 
 #include <unordered_map>
@@ -16,7 +16,7 @@ struct tracker_state {
   // Expired sessions whose closeSession is not applied yet: a connection that re-attaches
   // in that window must be closed too once the close is applied.
   std::unordered_set<int64_t> expiring;
-  caf::actor tree;
+  caf::actor sequencer;
   int32_t tick_ms = 0;
   static inline const char* name = "session-tracker";
 };

@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "actors/acl/acl_core.hpp"
-#include "actors/request/pipeline_core.hpp"
 #include "runtime/jute/jute.hpp"
 #include "runtime/zk/protocol.hpp"
 #include "storage/data_tree.hpp"
 #include "tests/unit/support/hex.hpp"
+#include "tests/unit/support/pipeline_harness.hpp"
 #include "tests/unit/support/pipeline_messages.hpp"
 #include "tests/unit/support/request_bodies.hpp"
 
@@ -49,7 +49,6 @@ struct StringMaker<rookery::storage::stat> {
 using namespace rookery;
 using namespace rookery::test;
 using request::connection_id;
-using request::pipeline_output;
 namespace op = zk::op;
 namespace err = zk::err;
 
@@ -406,7 +405,7 @@ struct client {
 
 struct server {
   storage::data_tree tree;
-  request::pipeline_core core;
+  pipeline_harness core;
   int64_t now = t0;
   connection_id next_connection = 1;
 
@@ -1985,7 +1984,7 @@ TEST_CASE("a new session never reuses the id of a live one, even if the id sourc
   server s;
   client first = s.connect();
   REQUIRE(first.session == first_session);
-  request::pipeline_core restarted(s.tree, request::write_settings{}, request::read_settings{}, s.core.last_applied_zxid(),
+  pipeline_harness restarted(s.tree, request::write_settings{}, request::read_settings{}, s.core.last_applied_zxid(),
                                    first_session);
   pipeline_output out;
   request::connect_request req;

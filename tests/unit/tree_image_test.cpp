@@ -21,7 +21,6 @@
 #include <vector>
 
 #include "actors/acl/acl_core.hpp"
-#include "actors/request/pipeline_core.hpp"
 #include "actors/request/txn_buffer.hpp"
 #include "runtime/jute/jute.hpp"
 #include "runtime/zk/protocol.hpp"
@@ -30,13 +29,13 @@
 #include "storage/log_store.hpp"
 #include "storage/snapshot_image.hpp"
 #include "storage/tree_image.hpp"
+#include "tests/unit/support/pipeline_harness.hpp"
 #include "tests/unit/support/pipeline_messages.hpp"
 #include "tests/unit/support/request_bodies.hpp"
 
 using namespace rookery;
 using namespace rookery::test;
 using request::connection_id;
-using request::pipeline_output;
 namespace op = zk::op;
 namespace err = zk::err;
 namespace fs = std::filesystem;
@@ -113,7 +112,7 @@ struct frame {
 
 struct server {
   storage::data_tree tree;
-  request::pipeline_core core;
+  pipeline_harness core;
   storage::log_store* log = nullptr;
   std::vector<std::pair<int64_t, std::string>> history;  // every logged txn, in zxid order
   int64_t now = t0;
@@ -658,7 +657,7 @@ TEST_CASE("an image kept up to date after every txn matches the tree at every st
 
   temp_store store;
   storage::data_tree tree;
-  request::pipeline_core core(tree, request::write_settings{true}, request::read_settings{}, 0, first_session);
+  pipeline_harness core(tree, request::write_settings{true}, request::read_settings{}, 0, first_session);
   storage::data_tree loaded;
   std::size_t step = 0;
   for (const auto& [zxid, bytes] : live.history) {
@@ -701,7 +700,7 @@ TEST_CASE("image + replay of the log after it reaches the live tree") {
     storage::data_tree tree;
     const int64_t image_zxid = storage::load_image(*store.image, tree);
     CHECK(image_zxid == z1);
-    request::pipeline_core core(tree, request::write_settings{true}, request::read_settings{}, image_zxid, 0x0300000000000001);
+    pipeline_harness core(tree, request::write_settings{true}, request::read_settings{}, image_zxid, 0x0300000000000001);
     int64_t expected = image_zxid;
     store.log->for_each_after(image_zxid, [&](int64_t zxid, std::string_view bytes) {
       CHECK(zxid == ++expected);
@@ -712,7 +711,7 @@ TEST_CASE("image + replay of the log after it reaches the live tree") {
 
     // The restored server carries on exactly like the live one.
     CHECK(core.tree().find_session(sc.b.id)->password == sc.b.password);
-    auto attach = [&](request::pipeline_core& p, int64_t session, const std::string& password) {
+    auto attach = [&](pipeline_harness& p, int64_t session, const std::string& password) {
       request::connect_request req;
       req.connection = 99;
       req.session = session;
@@ -750,7 +749,7 @@ TEST_CASE("image + replay of the log after it reaches the live tree") {
   SECTION("replaying the whole history on an empty tree gives the same tree, whatever the TTL setting now") {
     // Each create carries the TTL decision made when it was proposed.
     storage::data_tree tree;
-    request::pipeline_core core(tree, request::write_settings{false}, request::read_settings{}, 0, first_session);
+    pipeline_harness core(tree, request::write_settings{false}, request::read_settings{}, 0, first_session);
     for (const auto& [zxid, bytes] : s.history) core.replay(*request::txn_buffer::copy_of(bytes));
     CHECK(core.last_applied_zxid() == z2);
     compare_trees(s.tree, tree);
@@ -761,14 +760,14 @@ TEST_CASE("image + replay of the log after it reaches the live tree") {
       INFO("image after " << cut << " txns");
       temp_store other;
       storage::data_tree before;
-      request::pipeline_core first(before, request::write_settings{true}, request::read_settings{}, 0, first_session);
+      pipeline_harness first(before, request::write_settings{true}, request::read_settings{}, 0, first_session);
       for (std::size_t i = 0; i < cut; ++i) first.replay(*request::txn_buffer::copy_of(s.history[i].second));
       other.image->write(storage::take_image_batch(before, first.last_applied_zxid()));
 
       storage::data_tree after;
       const int64_t image_zxid = storage::load_image(*other.image, after);
       CHECK(image_zxid == first.last_applied_zxid());
-      request::pipeline_core second(after, request::write_settings{true}, request::read_settings{}, image_zxid, first_session);
+      pipeline_harness second(after, request::write_settings{true}, request::read_settings{}, image_zxid, first_session);
       for (std::size_t i = cut; i < s.history.size(); ++i) second.replay(*request::txn_buffer::copy_of(s.history[i].second));
       compare_trees(s.tree, after);
     }

@@ -4,23 +4,19 @@
 #include <string>
 
 #include "actors/request/client_messages.hpp"
-#include "actors/request/pipeline_core.hpp"
+#include "tests/unit/support/pipeline_harness.hpp"
 
 namespace rookery::test {
 
-inline void submit_one(request::pipeline_core& core, const request::client_request& request, int64_t now_ms,
-                       request::pipeline_output& out) {
+inline void submit_one(pipeline_harness& core, const request::client_request& request, int64_t now_ms,
+                       pipeline_output& out) {
   std::shared_ptr<const acl::identities> none_sent;
-  auto batch = request::encode_request_batch({request}, none_sent);
-  auto message = batch.read();
-  core.submit(message.root().getRequests()[0], now_ms, out);
+  core.submit(request::encode_request_batch({request}, none_sent), now_ms, out);
 }
 
-inline void connect_with(request::pipeline_core& core, const request::connect_request& request,
-                         const std::string& password, int64_t now_ms, request::pipeline_output& out) {
-  auto sent = request::encode_connect_request(request);
-  auto message = sent.read();
-  core.connect(message.root(), password, now_ms, out);
+inline void connect_with(pipeline_harness& core, const request::connect_request& request, const std::string& password,
+                         int64_t now_ms, pipeline_output& out) {
+  core.connect(request::encode_connect_request(request), password, now_ms, out);
 }
 
 }  // namespace rookery::test
