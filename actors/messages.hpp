@@ -1,16 +1,19 @@
 #pragma once
-// The messages roles exchange inside one rookeryd. Payloads that cross the log or the
-// network, and client requests (which a follower will forward), are Cap'n Proto (txns, image
-// records, schema/client.capnp) shared between actors as immutable buffers; the other types
-// here carry small local values between actors of the same process.
+// The messages roles exchange inside one rookeryd. Payloads are Cap'n Proto (schema/: client
+// requests and connects, txns, image records, the tree's outbox, deliveries) shared between
+// actors as immutable buffers; the sequencer's command stream and the log batches are
+// envelopes of such shared messages; the other types here carry small local values (ids,
+// zxids, figures for the four-letter words).
 #include <caf/all.hpp>
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "actors/request/outbox_messages.hpp"
 #include "actors/request/pipeline_outputs.hpp"
 #include "actors/request/tree_commands.hpp"
+#include "actors/watch/outbox_router.hpp"
 #include "runtime/admin/four_letter.hpp"
 #include "storage/snapshot_image.hpp"
 
@@ -62,19 +65,10 @@ using reap_atom = caf::atom_constant<caf::atom("reap")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using reset_atom = caf::atom_constant<caf::atom("reset")>;
 
-// What a session actor finally writes to its connection: reply and event frames. Events
-// carry the ACL the receiver must hold READ on (ZooKeeper filters events by ACL).
-struct outgoing {
-  std::string frames;
-  std::shared_ptr<const acl::list> required_acl;
-  bool close_after = false;
-};
-
 // Session ids by expiry deadline, from the session tracker.
 using expiry_buckets = std::map<int64_t, std::set<int64_t>>;
 
 using shared_tree_commands = std::shared_ptr<const request::tree_commands>;
-using shared_outbox = std::shared_ptr<std::vector<request::outbox_item>>;
 using shared_log_batch = std::shared_ptr<const std::vector<request::log_entry>>;
 using shared_image_batch = std::shared_ptr<const storage::image_batch>;
 
@@ -84,10 +78,10 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request::request_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request::connect_request_message)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request::connect_result_message)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::shared_tree_commands)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::shared_outbox)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::request::outbox_message)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::watch::deliveries_message)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::shared_log_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::shared_image_batch)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<rookery::outgoing>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::admin::connection_view)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::admin::watch_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rookery::admin::listener_report)

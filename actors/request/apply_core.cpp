@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "actors/request/capnp_identities.hpp"
+#include "actors/request/capnp_acl.hpp"
 #include "runtime/capnp/shared_message.hpp"
 #include "runtime/jute/jute.hpp"
 #include "runtime/zk/path.hpp"
@@ -28,13 +28,6 @@ namespace {
 std::string text(capnp::Text::Reader t) { return std::string(as_view(t)); }
 
 std::string data_of(capnp::Data::Reader d) { return std::string(as_chars(d)); }
-
-acl::list acl_of(capnp::List<schema::Acl>::Reader in) {
-  acl::list out;
-  out.reserve(in.size());
-  for (auto entry : in) out.push_back(acl::entry{entry.getPerms(), acl::id{text(entry.getScheme()), text(entry.getId())}});
-  return out;
-}
 
 bool is_special_path(std::string_view path) {
   return path == "/" || path == "/zookeeper" || path == "/zookeeper/quota" || path == "/zookeeper/config";
@@ -122,7 +115,7 @@ apply_core::op_outcome apply_core::create(op_context& ctx, schema::Create::Reade
 
   std::string path = text(request.getPath());
   if (!plausible_path(path)) return {err::bad_arguments, 0, {}};
-  auto fixed_acl = acl::fix_up(acl_of(request.getAcl()), ctx.who);
+  auto fixed_acl = acl::fix_up(read_acl(request.getAcl()), ctx.who);
   if (!fixed_acl) return {err::invalid_acl, 0, {}};
   std::string parent_name(storage::parent_path(path));
   if (path.rfind('/') == 0) parent_name = "/";
@@ -201,7 +194,7 @@ apply_core::op_outcome apply_core::set_acl(op_context& ctx, schema::SetAcl::Read
   if (!ctx.session_alive) return {err::session_expired, 0, {}};
   std::string path = text(request.getPath());
   if (!zk::valid_path(path)) return {err::bad_arguments, 0, {}};
-  auto fixed_acl = acl::fix_up(acl_of(request.getAcl()), ctx.who);
+  auto fixed_acl = acl::fix_up(read_acl(request.getAcl()), ctx.who);
   if (!fixed_acl) return {err::invalid_acl, 0, {}};
   const znode* node = tree_.find(path);
   if (!node) return {err::no_node, 0, {}};

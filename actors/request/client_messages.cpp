@@ -1,6 +1,6 @@
 #include "actors/request/client_messages.hpp"
 
-#include "actors/request/capnp_identities.hpp"
+#include "actors/request/capnp_acl.hpp"
 
 namespace rookery::request {
 namespace {

@@ -1,6 +1,6 @@
 #include "actors/request/sequencer_core.hpp"
 
-#include "actors/request/capnp_identities.hpp"
+#include "actors/request/capnp_acl.hpp"
 #include "runtime/zk/protocol.hpp"
 
 namespace rookery::request {

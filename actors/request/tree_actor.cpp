@@ -1,6 +1,7 @@
 #include "actors/request/tree_actor.hpp"
 
 #include "actors/messages.hpp"
+#include "actors/request/outbox_messages.hpp"
 #include "storage/tree_image.hpp"
 
 namespace rookery::request {
@@ -12,8 +13,7 @@ using self_ptr = caf::stateful_actor<tree_state>*;
 void dispatch(self_ptr self, tree_output& out) {
   auto& st = self->state;
   if (!out.items.empty())
-    self->send(st.roles.watch_manager, outbox_atom::value,
-               std::make_shared<std::vector<outbox_item>>(std::move(out.items)));
+    self->send(st.roles.watch_manager, outbox_atom::value, encode_outbox(std::move(out.items)));
   for (const auto& result : out.connects) {
     auto connection = st.connections.find(result.connection);
     if (connection != st.connections.end())

@@ -1,6 +1,6 @@
 #include "actors/request/write_encoder.hpp"
 
-#include "actors/request/capnp_identities.hpp"
+#include "actors/request/capnp_acl.hpp"
 #include "runtime/zk/protocol.hpp"
 #include "runtime/zk/records.hpp"
 
@@ -19,12 +19,7 @@ schema::Txn::Builder start_txn(capnp::MallocMessageBuilder& message, const txn_s
 template <class Builder>
 void read_acl(jute::reader& in, Builder&& init_list) {
   auto acl = zk::read_acl_list(in).value_or(acl::list{});
-  auto out = init_list(static_cast<unsigned>(acl.size()));
-  for (unsigned i = 0; i < acl.size(); ++i) {
-    out[i].setPerms(acl[i].perms);
-    out[i].setScheme(as_text(acl[i].who.scheme));
-    out[i].setId(as_text(acl[i].who.value));
-  }
+  write_acl(init_list(static_cast<unsigned>(acl.size())), acl);
 }
 
 template <class Builder>

@@ -4,6 +4,7 @@
 
 #include "actors/clock.hpp"
 #include "actors/messages.hpp"
+#include "actors/request/capnp_acl.hpp"
 #include "actors/request/tree_actor.hpp"
 #include "runtime/admin/four_letter.hpp"
 #include "runtime/admin/process_figures.hpp"
@@ -246,25 +247,29 @@ void on_connected(self_ptr self, const request::connect_result_message& message)
   release_held_frames(self);
 }
 
-void on_deliver(self_ptr self, std::vector<outgoing>& deliveries) {
+void on_deliver(self_ptr self, const watch::deliveries_message& message) {
   auto& st = self->state;
+  auto read = message.read();
+  auto deliveries = read.root().getItems();
   std::string bytes;
   bool close_after = false;
   const int64_t now = now_ms();
   const std::size_t waiting_before = st.arrivals.size();
-  for (auto& d : deliveries) {
+  for (auto d : deliveries) {
     // ZooKeeper drops an event the receiver may not READ (the watch is still consumed).
-    if (d.required_acl && !acl::allowed(*d.required_acl, acl::read, *st.who)) continue;
+    if (d.isEventReadAcl() && !acl::allowed(request::read_acl(d.getEventReadAcl()), acl::read, *st.who)) continue;
     ++st.figures.sent;
-    if (!d.required_acl && !st.arrivals.empty()) {
+    const std::string_view frames = as_chars(d.getFrames());
+    if (d.isReply() && !st.arrivals.empty()) {
       st.figures.latency.add(now - st.arrivals.front());
       st.arrivals.pop_front();
       // The reply's zxid sits after its length and xid.
-      if (d.frames.size() >= 16) st.figures.last_zxid = jute::reader(d.frames.data() + 8, 8).read_long();
+      if (frames.size() >= 16) st.figures.last_zxid = jute::reader(frames.data() + 8, 8).read_long();
     }
-    if (bytes.empty()) bytes = std::move(d.frames);
-    else bytes += d.frames;
-    close_after = close_after || d.close_after;
+    // The message's size bounds what it holds: one allocation for the whole write.
+    if (bytes.empty()) bytes.reserve(message.buffer().size_in_words() * sizeof(capnp::word));
+    bytes += frames;
+    close_after = close_after || d.getCloseAfter();
   }
   if (st.arrivals.size() != waiting_before) st.figures.last_response_ms = wall_ms();
   write_out(self, std::move(bytes));
@@ -386,7 +391,7 @@ caf::behavior session_actor(caf::stateful_actor<session_actor_state>* self, uint
       },
       [=](word_atom, const std::string& word) { answer_word(self, word); },
       [=](connect_atom, const request::connect_result_message& result) { on_connected(self, result); },
-      [=](deliver_atom, std::vector<outgoing>& deliveries) { on_deliver(self, deliveries); },
+      [=](deliver_atom, const watch::deliveries_message& deliveries) { on_deliver(self, deliveries); },
       [=](kick_atom) {
         spdlog::info("connection {}: session 0x{:x} closed by the server", self->state.connection, self->state.session);
         finish(self);

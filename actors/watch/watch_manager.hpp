@@ -1,18 +1,17 @@
 #pragma once
-// The watch manager: registers watches, turns each applied change into events for the
-// connections watching it, and delivers every reply of the tree. Replies and events share
-// this one ordered path, so an event always reaches a connection before any later reply
-// that reflects its change.
+// The watch manager: hosts the outbox router (the watch registry and the sorting of the
+// tree's replies and events into each connection's deliveries) and sends every session actor
+// its deliveries.
 #include <caf/all.hpp>
 
 #include <unordered_map>
 
-#include "actors/watch/watch_core.hpp"
+#include "actors/watch/outbox_router.hpp"
 
 namespace rookery::watch {
 
 struct watch_manager_state {
-  registry watches;
+  outbox_router router;
   std::unordered_map<connection_id, caf::actor> connections;
   static inline const char* name = "watch-manager";
 };

@@ -15,4 +15,23 @@ std::shared_ptr<const message_buffer> message_buffer::flatten(capnp::MessageBuil
   return std::make_shared<const message_buffer>(capnp::messageToFlatArray(message));
 }
 
+message_buffer::message_buffer(std::unique_ptr<capnp::MallocMessageBuilder> built,
+                               std::shared_ptr<const void> external)
+    : external_(std::move(external)), built_(std::move(built)) {
+  auto segments = built_->getSegmentsForOutput();
+  segments_ = kj::heapArray<kj::ArrayPtr<const capnp::word>>(segments.begin(), segments.end());
+}
+
+std::shared_ptr<const message_buffer> message_buffer::keep(std::unique_ptr<capnp::MallocMessageBuilder> built,
+                                                           std::shared_ptr<const void> external) {
+  return std::make_shared<const message_buffer>(std::move(built), std::move(external));
+}
+
+std::size_t message_buffer::size_in_words() const {
+  if (flat()) return words_.size();
+  std::size_t words = 0;
+  for (const auto& segment : segments_) words += segment.size();
+  return words;
+}
+
 }  // namespace rookery

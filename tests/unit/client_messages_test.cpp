@@ -6,7 +6,7 @@
 #include <cstring>
 #include <vector>
 
-#include "actors/request/capnp_identities.hpp"
+#include "actors/request/capnp_acl.hpp"
 #include "actors/request/client_messages.hpp"
 
 using namespace rookery;

@@ -1,4 +1,4 @@
-#include "actors/request/capnp_identities.hpp"
+#include "actors/request/capnp_acl.hpp"
 
 #include <string_view>
 
@@ -18,6 +18,22 @@ acl::identities read_identities(capnp::List<schema::Identity>::Reader in) {
   who.reserve(in.size());
   for (auto identity : in) who.push_back(acl::id{std::string(as_view(identity.getScheme())), std::string(as_view(identity.getId()))});
   return who;
+}
+
+void write_acl(capnp::List<schema::Acl>::Builder out, const acl::list& acl) {
+  for (unsigned i = 0; i < acl.size(); ++i) {
+    out[i].setPerms(acl[i].perms);
+    out[i].setScheme(as_text(acl[i].who.scheme));
+    out[i].setId(as_text(acl[i].who.value));
+  }
+}
+
+acl::list read_acl(capnp::List<schema::Acl>::Reader in) {
+  acl::list acl;
+  acl.reserve(in.size());
+  for (auto entry : in)
+    acl.push_back(acl::entry{entry.getPerms(), acl::id{std::string(as_view(entry.getScheme())), std::string(as_view(entry.getId()))}});
+  return acl;
 }
 
 }  // namespace rookery::request

@@ -1,5 +1,5 @@
 #pragma once
-// A caller's identities in the form txns and client requests carry them (schema Identity).
+// Identities and ACLs in the form txns and role messages carry them (schema Identity, Acl).
 #include <capnp/list.h>
 
 #include "actors/acl/acl_core.hpp"
@@ -10,5 +10,9 @@ namespace rookery::request {
 // `out` comes from init...(who.size()).
 void write_identities(capnp::List<schema::Identity>::Builder out, const acl::identities& who);
 acl::identities read_identities(capnp::List<schema::Identity>::Reader in);
+
+// `out` comes from init...(acl.size()).
+void write_acl(capnp::List<schema::Acl>::Builder out, const acl::list& acl);
+acl::list read_acl(capnp::List<schema::Acl>::Reader in);
 
 }  // namespace rookery::request
