@@ -44,7 +44,8 @@ class sequencer_core {
   // The log has everything up to `zxid` on disk: commit it.
   void durable_through(int64_t zxid, sequencer_output& out);
   // The log could not persist txns from `first_zxid` on (map or disk full): they are
-  // refused with SYSTEMERROR, never committed, and their zxids are reused.
+  // refused with SYSTEMERROR, never committed, and their zxids are reused. The log commits
+  // in order, so everything before `first_zxid` has been reported durable already.
   void abandon_from(int64_t first_zxid, sequencer_output& out);
 
   int64_t last_proposed_zxid() const { return last_proposed_; }

@@ -20,6 +20,7 @@
 #include "tests/unit/support/hex.hpp"
 #include "tests/unit/support/pipeline_harness.hpp"
 #include "tests/unit/support/pipeline_messages.hpp"
+#include "tests/unit/support/reply_frames.hpp"
 #include "tests/unit/support/request_bodies.hpp"
 
 namespace rookery::storage {
@@ -72,35 +73,6 @@ std::string long_hex(int64_t value) {
 
 // ---------------------------------------------------------------------------------------
 // Reply decoding.
-
-struct frame {
-  int32_t xid = 0;
-  int64_t zxid = 0;
-  int32_t err = 0;
-  std::string body;
-  std::string raw;  // the whole frame, length prefix included
-};
-
-std::vector<frame> frames_of(const std::string& bytes) {
-  std::vector<frame> frames;
-  std::size_t at = 0;
-  while (at < bytes.size()) {
-    REQUIRE(bytes.size() - at >= 4);
-    int32_t length = jute::get_int(bytes.data() + at);
-    REQUIRE(length >= 16);
-    REQUIRE(at + 4 + static_cast<std::size_t>(length) <= bytes.size());
-    jute::reader r(bytes.data() + at + 4, static_cast<std::size_t>(length));
-    frame f;
-    f.xid = r.read_int();
-    f.zxid = r.read_long();
-    f.err = r.read_int();
-    f.body.assign(bytes.data() + at + 20, static_cast<std::size_t>(length) - 16);
-    f.raw.assign(bytes.data() + at, static_cast<std::size_t>(length) + 4);
-    frames.push_back(std::move(f));
-    at += 4 + static_cast<std::size_t>(length);
-  }
-  return frames;
-}
 
 storage::stat make_stat(int64_t czxid, int64_t mzxid, int64_t ctime, int64_t mtime, int32_t version, int32_t cversion,
                         int32_t aversion, int64_t owner, int32_t data_length, int32_t num_children, int64_t pzxid) {
