@@ -54,7 +54,7 @@ void shut_down(self_ptr self) {
   if (st.framer) self->send(st.framer, close_atom::value);
   self->send(st.roles.sequencer, bye_atom::value, st.connection);
   self->send(st.roles.listener, closed_atom::value, st.figures);
-  if (st.claimed_session != 0) self->send(st.roles.tracker, release_atom::value, st.claimed_session);
+  if (st.claimed_session != 0) self->send(st.roles.tracker, release_atom::value, st.claimed_session, st.connection);
   if (st.session != 0) spdlog::info("connection {} from {} closed (session 0x{:x})", st.connection, st.peer, st.session);
   self->quit();
 }
@@ -169,7 +169,7 @@ void handle_connect(self_ptr self, const std::string& frame) {
   request.last_zxid_seen = record->last_zxid_seen;
   if (record->session_id != 0) {
     st.claimed_session = record->session_id;
-    self->send(st.roles.tracker, claim_atom::value, record->session_id);
+    self->send(st.roles.tracker, claim_atom::value, record->session_id, st.connection);
   }
   st.stage = phase::connecting;
   self->send(st.roles.sequencer, connect_atom::value, request::encode_connect_request(request));
@@ -242,7 +242,7 @@ void on_connected(self_ptr self, const request::connect_result_message& message)
   write_out(self, zk::connect_response_frame(st.timeout_ms, st.session, std::string(as_chars(result.getPassword())),
                                              st.client_sent_read_only_byte));
   st.claimed_session = st.session;
-  self->send(st.roles.tracker, claim_atom::value, st.session);
+  self->send(st.roles.tracker, claim_atom::value, st.session, st.connection);
   spdlog::info("session 0x{:x} established for {} (timeout {} ms)", st.session, st.peer, st.timeout_ms);
   release_held_frames(self);
 }

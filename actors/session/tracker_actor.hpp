@@ -1,21 +1,19 @@
 #pragma once
-// The session tracker: owns expiry deadlines and which connection currently holds each
-// session. Expiry becomes a closeSession txn proposed by the request sequencer; the holder is closed.
+// The session tracker: a shell around tracker_core that reads the clock, ticks, and carries
+// out the core's output: expired sessions go to the request sequencer as closeSession
+// proposals, kicked connections are closed.
 #include <caf/all.hpp>
 
 #include <unordered_map>
-#include <unordered_set>
 
-#include "actors/session/session_expiry.hpp"
+#include "actors/session/tracker_core.hpp"
 
 namespace rookery::session {
 
 struct tracker_state {
-  session_expiry expiry{1};
-  std::unordered_map<int64_t, caf::actor> holders;
-  // Expired sessions whose closeSession is not applied yet: a connection that re-attaches
-  // in that window must be closed too once the close is applied.
-  std::unordered_set<int64_t> expiring;
+  tracker_core core{1};
+  // The session actor of each connection that claimed a session, to carry out kicks.
+  std::unordered_map<connection_id, caf::actor> connections;
   caf::actor sequencer;
   int32_t tick_ms = 0;
   static inline const char* name = "session-tracker";
