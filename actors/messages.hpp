@@ -52,6 +52,7 @@ using image_atom = caf::atom_constant<caf::atom("image")>;
 
 // Session tracker.
 using opened_atom = caf::atom_constant<caf::atom("opened")>;
+using rearm_atom = caf::atom_constant<caf::atom("rearm")>;
 using closed_atom = caf::atom_constant<caf::atom("closed")>;
 using claim_atom = caf::atom_constant<caf::atom("claim")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;

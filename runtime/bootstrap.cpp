@@ -86,8 +86,10 @@ int run_standalone_server(const server_config& config) {
   auto tracker = system.spawn(session::tracker_actor, config.tick_time_ms);
   auto log = system.spawn<caf::detached>(log::log_actor, env);
   auto snapshots = system.spawn<caf::detached>(snapshot::snapshotter, env);
+  // Read from the recovered tree before the tree actor owns it.
+  auto sequencer_core = sequencer_for(*recovered->machine, config);
   auto tree = system.spawn(request::tree_actor, recovered, request::tree_roles{watches, tracker, snapshots}, config);
-  auto sequencer = system.spawn(request::sequencer_actor, sequencer_for(*recovered->machine, config),
+  auto sequencer = system.spawn(request::sequencer_actor, std::move(sequencer_core),
                                 request::sequencer_roles{tree, log, tracker}, config);
   caf::anon_send(tracker, sequencer);
   auto listener = system.middleman().spawn_broker(net::client_listener, shared_config,

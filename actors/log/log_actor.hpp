@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "actors/request/pipeline_outputs.hpp"
+#include "actors/request/txn_buffer.hpp"
 #include "storage/log_store.hpp"
 
 namespace rookery::log {

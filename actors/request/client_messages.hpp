@@ -15,8 +15,7 @@ namespace rookery::request {
 
 using connection_id = uint64_t;
 
-// A request that is kept beyond the message it came in: by the session actor until its batch
-// is sent, and by the pipeline while it waits behind a write of its connection.
+// A request as the session actor decodes it and keeps it until its batch is sent.
 struct client_request {
   connection_id connection = 0;
   int64_t session = 0;

@@ -1,5 +1,7 @@
 #include "actors/request/outbox_messages.hpp"
 
+#include <deque>
+
 #include "actors/request/capnp_acl.hpp"
 
 namespace rookery::request {
@@ -35,14 +37,14 @@ struct size_estimate {
 struct item_writer {
   schema::OutboxItem::Builder out;
   capnp::Orphanage orphanage;
-  std::vector<std::string>& kept_frames;
+  std::deque<std::string>& kept_frames;  // a deque: its elements never move
   void operator()(reply_item& item) {
     auto reply = out.initReply();
     reply.setConnection(item.connection);
     if (item.frames.size() < external_blob_bytes) {
       reply.setFrames(as_data(item.frames));
     } else {
-      // Moving a heap-allocated string keeps its bytes where they are.
+      // Moving a string this large (never stored inline) keeps its bytes where they are.
       kept_frames.push_back(std::move(item.frames));
       reply.adoptFrames(orphanage.referenceExternalData(as_data(kept_frames.back())));
     }
@@ -79,7 +81,7 @@ outbox_message encode_outbox(std::vector<outbox_item>&& items) {
   size_estimate estimate;
   for (const auto& item : items) std::visit(estimate, item);
   auto message = std::make_unique<capnp::MallocMessageBuilder>(estimate.words);
-  auto kept_frames = std::make_shared<std::vector<std::string>>();
+  auto kept_frames = std::make_shared<std::deque<std::string>>();
   auto list = message->initRoot<schema::Outbox>().initItems(static_cast<unsigned>(items.size()));
   for (unsigned i = 0; i < items.size(); ++i)
     std::visit(item_writer{list[i], message->getOrphanage(), *kept_frames}, items[i]);

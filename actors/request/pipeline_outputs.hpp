@@ -1,21 +1,14 @@
 #pragma once
-// What the request roles hand to the others: txns for the log store, items for the watch
-// manager (which delivers them to session actors in order) and session changes for the
-// session tracker.
+// What the tree hands to the others: items for the watch manager (which delivers them to
+// session actors in order) and session changes for the session tracker.
 #include <string>
 #include <variant>
 
 #include "actors/request/apply_core.hpp"
 #include "actors/request/client_messages.hpp"
 #include "actors/request/read_core.hpp"
-#include "actors/request/txn_buffer.hpp"
 
 namespace rookery::request {
-
-struct log_entry {
-  int64_t zxid;
-  shared_txn txn;
-};
 
 struct reply_item {
   connection_id connection;

@@ -27,7 +27,7 @@ void dispatch(self_ptr self, sequencer_output& out) {
     self->send(st.roles.log, append_atom::value, std::make_shared<const std::vector<log_entry>>(std::move(out.to_log)));
   if (!out.commands.empty())
     self->send(st.roles.tree, commands_atom::value, std::make_shared<const tree_commands>(std::move(out.commands)));
-  for (const auto& change : out.sessions) self->send(st.roles.tracker, opened_atom::value, change.session, change.timeout_ms);
+  for (const auto& rearm : out.rearm) self->send(st.roles.tracker, rearm_atom::value, rearm.session, rearm.timeout_ms);
 }
 
 }  // namespace
@@ -68,10 +68,11 @@ caf::behavior sequencer_actor(caf::stateful_actor<sequencer_state>* self, sequen
       },
       [=](reap_atom) {
         // The tree finds what is due; the proposals start here, like every other txn.
-        self->request(self->state.roles.tree, caf::infinite, reap_atom::value, wall_ms())
-            .then([=](const std::vector<std::string>& candidates) {
-              step([&](sequencer_core& core, sequencer_output& out) { core.reap(candidates, wall_ms(), out); });
-            });
+        if (self->state.core->begin_reap_scan())
+          self->request(self->state.roles.tree, caf::infinite, reap_atom::value, wall_ms())
+              .then([=](const std::vector<std::string>& candidates) {
+                step([&](sequencer_core& core, sequencer_output& out) { core.reap(candidates, wall_ms(), out); });
+              });
         self->delayed_send(self, std::chrono::milliseconds(self->state.reap_interval_ms), reap_atom::value);
       },
       [=](durable_atom, int64_t zxid) {

@@ -100,11 +100,19 @@ void sequencer_core::expire_session(int64_t session, int64_t now_ms, sequencer_o
   propose(encode_close_session(stamp(session, now_ms, nullptr)), 0, 0, zk::op::close_session, out);
 }
 
+bool sequencer_core::begin_reap_scan() {
+  if (reap_scan_out_) return false;
+  reap_scan_out_ = true;
+  return true;
+}
+
 void sequencer_core::reap(const std::vector<std::string>& candidates, int64_t now_ms, sequencer_output& out) {
+  reap_scan_out_ = false;
   for (const auto& path : candidates) {
-    if (!reaping_.insert(path).second) continue;
+    if (reaped_during_scan_.count(path) || !reaping_.insert(path).second) continue;
     propose(encode_reap(stamp(0, now_ms, nullptr), path), 0, 0, zk::op::delete_container, out);
   }
+  reaped_during_scan_.clear();
 }
 
 void sequencer_core::settle(const pending_txn& txn, bool committed) {
@@ -119,7 +127,9 @@ void sequencer_core::settle(const pending_txn& txn, bool committed) {
   } else if (root.isCreateSession() && !committed) {
     sessions_.erase(root.getSession());
   } else if (root.isSingle() && root.getSingle().isReap()) {
-    reaping_.erase(std::string(as_view(root.getSingle().getReap())));
+    std::string path(as_view(root.getSingle().getReap()));
+    reaping_.erase(path);
+    if (committed && reap_scan_out_) reaped_during_scan_.insert(std::move(path));
   }
 }
 
@@ -146,15 +156,14 @@ void sequencer_core::abandon_from(int64_t first_zxid, sequencer_output& out) {
   while (first != pending_.end() && first->zxid < first_zxid) ++first;
   for (auto txn = first; txn != pending_.end(); ++txn) {
     settle(*txn, false);
-    if (txn->connection == 0) {
-      // The tracker stopped tracking an expired session; re-arm it so expiry is retried.
-      if (txn->opcode == zk::op::close_session) {
-        txn_reader reader(*txn->txn);
-        auto timeout = sessions_.find(reader.root().getSession());
-        if (timeout != sessions_.end()) out.sessions.push_back({true, timeout->first, timeout->second});
-      }
-      continue;
+    // The session lives on. The tracker may have stopped tracking it (an expiry, or one that
+    // came while a client's own close was pending): re-arm it so expiry is retried.
+    if (txn->opcode == zk::op::close_session) {
+      txn_reader reader(*txn->txn);
+      auto timeout = sessions_.find(reader.root().getSession());
+      if (timeout != sessions_.end()) out.rearm.push_back({timeout->first, timeout->second});
     }
+    if (txn->connection == 0) continue;
     auto state = connections_.find(txn->connection);
     if (state == connections_.end()) continue;
     if (txn->opcode == zk::op::create_session) {

@@ -19,10 +19,16 @@
 
 namespace rookery::request {
 
+// A session whose closeSession could not be logged: the tracker tracks it again.
+struct session_rearm {
+  int64_t session;
+  int32_t timeout_ms;
+};
+
 struct sequencer_output {
   std::vector<log_entry> to_log;
   tree_commands commands;
-  std::vector<session_change> sessions;
+  std::vector<session_rearm> rearm;
 };
 
 class sequencer_core {
@@ -39,7 +45,11 @@ class sequencer_core {
   void connection_closed(connection_id connection);
   // Expiry decided by the session tracker.
   void expire_session(int64_t session, int64_t now_ms, sequencer_output& out);
-  // Proposes removal of the containers and TTL nodes the tree found due.
+  // Reaping asks the tree which containers and TTL nodes are due, outside the command stream:
+  // one question at a time (false: one is still out), then reap() with its answer proposes
+  // their removal, except for paths whose removal was committed while the question was out
+  // (the answer may predate it).
+  bool begin_reap_scan();
   void reap(const std::vector<std::string>& candidates, int64_t now_ms, sequencer_output& out);
   // The log has everything up to `zxid` on disk: commit it.
   void durable_through(int64_t zxid, sequencer_output& out);
@@ -90,6 +100,8 @@ class sequencer_core {
   // Sessions whose closeSession is proposed but not committed: they can no longer re-attach.
   std::set<int64_t> closing_;
   std::set<std::string> reaping_;
+  bool reap_scan_out_ = false;
+  std::set<std::string> reaped_during_scan_;
 };
 
 }  // namespace rookery::request

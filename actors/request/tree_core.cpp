@@ -12,22 +12,25 @@ tree_core::tree_core(storage::data_tree& tree, read_settings settings, int64_t l
     : tree_(tree), apply_(tree), settings_(settings), last_applied_(last_zxid) {}
 
 void tree_core::execute(const tree_commands& commands, tree_output& out) {
-  // Consecutive requests mostly come from one batch: read it once.
+  // Consecutive requests mostly come from one batch: read its list once (every read of a
+  // list pointer counts the whole list against the reader's traversal limit).
   const message_buffer* batch = nullptr;
   std::optional<message_reader<schema::RequestBatch>> batch_reader;
+  capnp::List<schema::ClientRequest>::Reader requests;
   for (const auto& command : commands) {
-    if (auto commit_it = std::get_if<commit_command>(&command)) {
-      commit(*commit_it, out);
+    if (auto to_commit = std::get_if<commit_command>(&command)) {
+      commit(*to_commit, out);
     } else if (auto request = std::get_if<request_command>(&command)) {
       if (&request->batch.buffer() != batch) {
         batch = &request->batch.buffer();
         batch_reader.emplace(*batch);
+        requests = batch_reader->root().getRequests();
       }
-      serve(batch_reader->root().getRequests()[request->index], *request, out);
+      serve(requests[request->index], *request, out);
     } else if (auto refuse = std::get_if<refuse_command>(&command)) {
       error_reply(refuse->connection, refuse->xid, refuse->error, false, out);
-    } else if (auto attach_it = std::get_if<attach_command>(&command)) {
-      attach(*attach_it, out);
+    } else if (auto to_attach = std::get_if<attach_command>(&command)) {
+      attach(*to_attach, out);
     } else if (auto refused = std::get_if<connect_refused_command>(&command)) {
       connect_result result;
       result.connection = refused->connection;

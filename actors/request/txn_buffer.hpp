@@ -12,4 +12,10 @@ using txn_buffer = message_buffer;
 using shared_txn = std::shared_ptr<const txn_buffer>;
 using txn_reader = message_reader<schema::Txn>;
 
+// A txn on its way to the log store.
+struct log_entry {
+  int64_t zxid;
+  shared_txn txn;
+};
+
 }  // namespace rookery::request

@@ -17,7 +17,7 @@ schema::Txn::Builder start_txn(capnp::MallocMessageBuilder& message, const txn_s
 }
 
 template <class Builder>
-void read_acl(jute::reader& in, Builder&& init_list) {
+void copy_acl(jute::reader& in, Builder&& init_list) {
   auto acl = zk::read_acl_list(in).value_or(acl::list{});
   write_acl(init_list(static_cast<unsigned>(acl.size())), acl);
 }
@@ -29,7 +29,7 @@ void read_create(jute::reader& in, int32_t opcode, bool ttl_nodes_enabled, Build
   auto data = in.read_buffer();
   create.setDataIsNull(!data);
   if (data) create.setData(as_data(*data));
-  read_acl(in, [&](unsigned n) { return create.initAcl(n); });
+  copy_acl(in, [&](unsigned n) { return create.initAcl(n); });
   create.setFlags(in.read_int());
   create.setTtl(opcode == zk::op::create_ttl ? in.read_long() : -1);
   create.setTtlNodesEnabled(ttl_nodes_enabled);
@@ -62,7 +62,7 @@ void read_op(jute::reader& in, int32_t opcode, bool ttl_nodes_enabled, schema::O
     case zk::op::set_acl: {
       auto set = op.initSetAcl();
       set.setPath(as_text(in.read_ustring()));
-      read_acl(in, [&](unsigned n) { return set.initAcl(n); });
+      copy_acl(in, [&](unsigned n) { return set.initAcl(n); });
       set.setVersion(in.read_int());
       return;
     }

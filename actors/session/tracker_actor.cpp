@@ -32,6 +32,7 @@ caf::behavior tracker_actor(caf::stateful_actor<tracker_state>* self, int32_t ti
   return {
       [=](caf::actor sequencer) { self->state.sequencer = std::move(sequencer); },
       [=](opened_atom, int64_t session, int32_t timeout_ms) { self->state.core.opened(session, timeout_ms, now_ms()); },
+      [=](rearm_atom, int64_t session, int32_t timeout_ms) { self->state.core.rearm(session, timeout_ms, now_ms()); },
       [=](closed_atom, int64_t session) { dispatch(self, self->state.core.closed(session)); },
       [=](claim_atom, int64_t session, connection_id holder) {
         self->state.connections[holder] = caf::actor_cast<caf::actor>(self->current_sender());

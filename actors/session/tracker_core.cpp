@@ -3,7 +3,10 @@
 namespace rookery::session {
 
 void tracker_core::opened(int64_t session, int32_t timeout_ms, int64_t now_ms) {
-  // After a failed expiry the session lives on: a later close is the client's own.
+  expiry_.open(session, timeout_ms, now_ms);
+}
+
+void tracker_core::rearm(int64_t session, int32_t timeout_ms, int64_t now_ms) {
   expiring_.erase(session);
   expiry_.open(session, timeout_ms, now_ms);
 }

@@ -26,9 +26,13 @@ class tracker_core {
  public:
   explicit tracker_core(int32_t tick_ms) : expiry_(tick_ms) {}
 
-  // The session lives: created, recovered from disk, or handed back after an expiry the log
-  // could not persist (which re-arms it).
+  // The session lives: created, recovered from disk, or re-attached (with a fresh timeout).
+  // A re-attach does not cancel an expiry already on its way: that connection is closed
+  // when the close is applied.
   void opened(int64_t session, int32_t timeout_ms, int64_t now_ms);
+  // The session's closeSession could not be logged: it lives on, and a later close is the
+  // client's own.
+  void rearm(int64_t session, int32_t timeout_ms, int64_t now_ms);
   // The tree applied the session's closeSession.
   tracker_output closed(int64_t session);
   // A connection attaches or re-attaches the session.

@@ -31,16 +31,23 @@ deliveries_message encode(const std::vector<pending_delivery>& items,
     if (item.event_read_acl) words += static_cast<unsigned>(item.event_read_acl->totalSize().wordCount) + 1;
   }
   auto message = std::make_unique<capnp::MallocMessageBuilder>(words);
+  bool references_outbox = false;
   auto list = message->initRoot<schema::Deliveries>().initItems(static_cast<unsigned>(items.size()));
   for (unsigned i = 0; i < items.size(); ++i) {
     auto out = list[i];
-    if (referenced(items[i])) out.adoptFrames(message->getOrphanage().referenceExternalData(as_data(items[i].frames)));
-    else out.setFrames(as_data(items[i].frames));
+    if (referenced(items[i])) {
+      out.adoptFrames(message->getOrphanage().referenceExternalData(as_data(items[i].frames)));
+      references_outbox = true;
+    } else {
+      out.setFrames(as_data(items[i].frames));
+    }
     if (items[i].event_read_acl) out.setEventReadAcl(*items[i].event_read_acl);
     else out.setReply();
     out.setCloseAfter(items[i].close_after);
   }
-  return deliveries_message::keep(std::move(message), outbox);
+  // Kept alive only by the deliveries that point into it: a slow reader of small replies
+  // must not pin another connection's large ones.
+  return deliveries_message::keep(std::move(message), references_outbox ? outbox : nullptr);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <capnp/serialize.h>
 
 #include <algorithm>
+#include <cassert>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,10 +32,14 @@ class message_buffer {
   bool flat() const { return built_ == nullptr; }
   // The flat encoding; a kept message has none.
   std::string_view bytes() const {
+    assert(flat());
     auto raw = words_.asBytes();
     return {reinterpret_cast<const char*>(raw.begin()), raw.size()};
   }
-  kj::ArrayPtr<const capnp::word> words() const { return words_.asPtr(); }
+  kj::ArrayPtr<const capnp::word> words() const {
+    assert(flat());
+    return words_.asPtr();
+  }
   // A kept message's segments.
   kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments() const { return segments_.asPtr(); }
   std::size_t size_in_words() const;

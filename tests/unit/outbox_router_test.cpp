@@ -122,12 +122,15 @@ TEST_CASE("large reply frames travel from the tree to the session without a copy
   std::vector<outbox_item> items;  // not an initializer list, which would copy the frames
   items.push_back(request::reply_item{1, std::move(large)});
   items.push_back(request::reply_item{1, "small"});
-  auto outbox = request::encode_outbox(std::move(items));
-  auto outbox_read = outbox.read();
-  auto in_outbox = outbox_read.root().getItems()[0].getReply().getFrames();
-  CHECK(reinterpret_cast<const char*>(in_outbox.begin()) == original);
-
-  auto routed = router.route(outbox);
+  watch::routing routed;
+  {
+    auto outbox = request::encode_outbox(std::move(items));
+    auto outbox_read = outbox.read();
+    auto in_outbox = outbox_read.root().getItems()[0].getReply().getFrames();
+    CHECK(reinterpret_cast<const char*>(in_outbox.begin()) == original);
+    routed = router.route(outbox);
+  }
+  // The outbox is gone here but for the deliveries that point into it.
   REQUIRE(routed.deliveries.size() == 1);
   auto read = routed.deliveries[0].second.read();
   auto delivered = read.root().getItems();

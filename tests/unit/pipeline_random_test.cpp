@@ -48,8 +48,8 @@ struct sent_request {
 };
 
 struct connection {
-  connection_id id;
-  int64_t session;
+  connection_id id = 0;
+  int64_t session = 0;  // 0 until the connect result arrives
   bool open = true;
   bool sending = true;  // false once its session is expiring
   int32_t next_xid = 1;
@@ -227,7 +227,11 @@ class random_run {
         REQUIRE(f.xid == asked.xid);
         REQUIRE(f.zxid >= last_zxid);
         last_zxid = f.zxid;
-        if (asked.opcode != zk::op::get_data || f.err == zk::err::session_expired) continue;
+        if (f.err == zk::err::session_expired) {
+          CHECK_FALSE(c.sending);  // only a session whose close was proposed
+          continue;
+        }
+        if (asked.opcode != zk::op::get_data) continue;
         auto at = states.upper_bound(f.zxid);
         REQUIRE(at != states.begin());
         const auto& expected = std::prev(at)->second[asked.key];

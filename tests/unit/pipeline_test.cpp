@@ -1991,9 +1991,9 @@ TEST_CASE("abandon_from: writes the log could not persist are refused in order, 
   CHECK(frames[2].err == err::system_error);
   CHECK(frames[0].zxid == base);
   // The expiry must be retried: the tracker is told the session is still open.
-  REQUIRE(failed.sessions.size() == 1);
-  CHECK(failed.sessions[0].opened);
-  CHECK(failed.sessions[0].session == other.session);
+  CHECK(failed.sessions.empty());
+  REQUIRE(failed.rearm.size() == 1);
+  CHECK(failed.rearm[0].session == other.session);
 
   s.commit();
   CHECK(s.tree.find("/lost") == nullptr);

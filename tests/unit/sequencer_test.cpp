@@ -10,6 +10,7 @@
 #include "actors/request/sequencer_core.hpp"
 #include "actors/request/tree_core.hpp"
 #include "runtime/zk/protocol.hpp"
+#include "tests/unit/support/reply_frames.hpp"
 #include "tests/unit/support/request_bodies.hpp"
 
 using namespace rookery;
@@ -174,10 +175,9 @@ TEST_CASE("an expiry the log could not persist is handed back to the tracker") {
                    t0, out);
   sequencer_output failed;
   sequencer.abandon_from(1, failed);
-  REQUIRE(failed.sessions.size() == 1);
-  CHECK(failed.sessions[0].opened);
-  CHECK(failed.sessions[0].session == live_session);
-  CHECK(failed.sessions[0].timeout_ms == 5000);
+  REQUIRE(failed.rearm.size() == 1);
+  CHECK(failed.rearm[0].session == live_session);
+  CHECK(failed.rearm[0].timeout_ms == 5000);
   CHECK(stream(failed.commands) ==
         strings{"refuse c1 " + std::to_string(zk::err::system_error), "request 1"});
   // No longer closing: the tracker may expire it again.
@@ -186,20 +186,29 @@ TEST_CASE("an expiry the log could not persist is handed back to the tracker") {
   CHECK(again.to_log.size() == 1);
 }
 
-TEST_CASE("the tree answers each command against the state it has reached") {
+// A sequencer and a tree back to back, with one session open on connection 1.
+struct empty_server {
   storage::data_tree tree;
-  request::tree_core machine(tree, request::read_settings{}, 0);
-  auto sequencer = request::sequencer_core(request::write_settings{}, 0, first_new_session, {});
+  request::tree_core machine{tree, request::read_settings{}, 0};
+  request::sequencer_core sequencer{request::write_settings{}, 0, first_new_session, {}};
+  int64_t session = 0;
 
-  sequencer_output opened;
-  sequencer.connect(connect_of(1, 0, 0), password, t0, opened);
-  sequencer.durable_through(1, opened);
-  request::tree_output connected;
-  machine.execute(opened.commands, connected);
-  REQUIRE(connected.connects.size() == 1);
-  CHECK(connected.connects[0].outcome == request::connect_result::status::accepted);
-  CHECK(connected.connects[0].password == password);
-  const int64_t session = connected.connects[0].session;
+  empty_server() {
+    sequencer_output opened;
+    sequencer.connect(connect_of(1, 0, 0), password, t0, opened);
+    sequencer.durable_through(1, opened);
+    request::tree_output connected;
+    machine.execute(opened.commands, connected);
+    REQUIRE(connected.connects.size() == 1);
+    CHECK(connected.connects[0].outcome == request::connect_result::status::accepted);
+    CHECK(connected.connects[0].password == password);
+    session = connected.connects[0].session;
+  }
+};
+
+TEST_CASE("the tree answers each command against the state it has reached") {
+  empty_server s;
+  auto& [tree, machine, sequencer, session] = s;
 
   auto on_session = [&](request::client_request r) {
     r.session = session;
@@ -215,15 +224,71 @@ TEST_CASE("the tree answers each command against the state it has reached") {
   request::tree_output answered;
   machine.execute(out.commands, answered);
   std::vector<std::pair<int32_t, int32_t>> replies;  // xid, err per reply
-  for (const auto& item : answered.items) {
-    if (auto reply = std::get_if<request::reply_item>(&item)) {
-      jute::reader r(std::string_view(reply->frames).substr(4));
-      int32_t xid = r.read_int();
-      r.read_long();
-      replies.emplace_back(xid, r.read_int());
-    }
-  }
+  for (const auto& item : answered.items)
+    if (auto reply = std::get_if<request::reply_item>(&item))
+      for (const auto& f : frames_of(reply->frames)) replies.emplace_back(f.xid, f.err);
   CHECK(replies == std::vector<std::pair<int32_t, int32_t>>{{1, zk::err::no_node}, {1, zk::err::ok}, {2, zk::err::ok}});
   CHECK(machine.last_applied_zxid() == 2);
   CHECK(tree.find("/a") != nullptr);
+}
+
+TEST_CASE("a client's own close the log could not persist hands the session back to the tracker") {
+  auto sequencer = fresh_sequencer();
+  sequencer_output out;
+  sequencer.submit(batch_of({request_of(1, 1, zk::op::close_session, ""),
+                             request_of(1, 2, zk::op::exists, watch_body("/a"))}),
+                   t0, out);
+  // The tracker expires the session meanwhile: the close already on its way covers it.
+  sequencer.expire_session(live_session, t0, out);
+  REQUIRE(out.to_log.size() == 1);
+
+  sequencer_output failed;
+  sequencer.abandon_from(1, failed);
+  // The tracker may have stopped tracking it, so it is re-armed, and the read released
+  // behind the refused close no longer counts the session as closing.
+  REQUIRE(failed.rearm.size() == 1);
+  CHECK(failed.rearm[0].session == live_session);
+  CHECK(stream(failed.commands) == strings{"refuse c1 " + std::to_string(zk::err::system_error), "request 1"});
+}
+
+TEST_CASE("a reap committed while the tree was being asked is not proposed again") {
+  auto sequencer = fresh_sequencer();
+  sequencer_output out;
+  REQUIRE(sequencer.begin_reap_scan());
+  sequencer.reap({"/c"}, t0, out);
+  REQUIRE(out.to_log.size() == 1);
+
+  // The next question goes out while the removal of /c is pending; the tree answers before
+  // it applies it, the answer arrives after the commit.
+  REQUIRE(sequencer.begin_reap_scan());
+  CHECK_FALSE(sequencer.begin_reap_scan());  // one question at a time
+  sequencer.durable_through(1, out);
+  sequencer_output stale;
+  sequencer.reap({"/c", "/d"}, t0, stale);
+  REQUIRE(stale.to_log.size() == 1);
+  request::txn_reader reader(*stale.to_log[0].txn);
+  CHECK(as_view(reader.root().getSingle().getReap()) == "/d");
+
+  // A later answer that still lists /c is believed: it was re-created and emptied again.
+  REQUIRE(sequencer.begin_reap_scan());
+  sequencer_output later;
+  sequencer.reap({"/c"}, t0, later);
+  CHECK(later.to_log.size() == 1);
+}
+
+TEST_CASE("a batch of thousands of reads is served in one pass") {
+  empty_server s;
+
+  // Past what one reader may traverse if the request list were read once per request.
+  std::vector<request::client_request> reads;
+  for (int32_t xid = 1; xid <= 20000; ++xid) {
+    auto r = request_of(1, xid, zk::op::exists, watch_body("/zookeeper"));
+    r.session = s.session;
+    reads.push_back(std::move(r));
+  }
+  sequencer_output out;
+  s.sequencer.submit(batch_of(reads), t0, out);
+  request::tree_output answered;
+  s.machine.execute(out.commands, answered);
+  CHECK(answered.items.size() == reads.size());
 }

@@ -148,13 +148,23 @@ TEST_CASE("a connection that re-attaches while the closeSession is pending is cl
   }
 }
 
-TEST_CASE("opened after an expiry the log could not persist re-arms the session") {
+TEST_CASE("a re-attach accepted while the expiry is on its way does not cancel it") {
+  tracker_core tracker(tick);
+  tracker.opened(session, timeout, 0);
+  CHECK(tracker.tick(due).expire == sessions{session});
+  // The tree accepted a re-attach that reached the sequencer before the expiry did.
+  tracker.claim(session, 2);
+  tracker.opened(session, timeout, due);
+  CHECK(tracker.closed(session).kick == kicks{2});
+}
+
+TEST_CASE("rearm after an expiry the log could not persist keeps the session alive") {
   tracker_core tracker(tick);
   tracker.opened(session, timeout, 0);
   CHECK(tracker.tick(due).expire == sessions{session});
   tracker.claim(session, 2);  // re-attached while the expiry was in flight
 
-  tracker.opened(session, timeout, due);  // the sequencer hands the session back
+  tracker.rearm(session, timeout, due);  // the sequencer hands the session back
 
   SECTION("a later close is the client's own: its connection is not closed") {
     CHECK(nothing_to_do(tracker.closed(session)));

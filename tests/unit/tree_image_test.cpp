@@ -31,6 +31,7 @@
 #include "storage/tree_image.hpp"
 #include "tests/unit/support/pipeline_harness.hpp"
 #include "tests/unit/support/pipeline_messages.hpp"
+#include "tests/unit/support/reply_frames.hpp"
 #include "tests/unit/support/request_bodies.hpp"
 
 using namespace rookery;
@@ -91,7 +92,7 @@ struct temp_store {
 };
 
 // ---------------------------------------------------------------------------------------
-// A server (tree + pipeline) that logs every txn like the request actor does: to the log
+// A server (sequencer + tree) that logs every txn like the sequencer actor does: to the log
 // store when one is attached, and to an in-memory copy of the whole history.
 
 std::shared_ptr<const acl::identities> with_digest() {
@@ -103,11 +104,6 @@ struct session_handle {
   int64_t id = 0;
   std::string password;
   int32_t timeout_ms = 0;
-};
-
-struct frame {
-  int32_t err = 0;
-  std::string body;
 };
 
 struct server {
@@ -179,12 +175,7 @@ struct server {
     now += 7;  // every txn at its own time, so ctime and mtime tell them apart
     for (const auto& item : out.items) {
       auto* reply = std::get_if<request::reply_item>(&item);
-      if (!reply || reply->connection != s.conn) continue;
-      REQUIRE(reply->frames.size() >= 20);
-      jute::reader header(reply->frames.data() + 4, 16);
-      header.read_int();
-      header.read_long();
-      return {header.read_int(), reply->frames.substr(20)};
+      if (reply && reply->connection == s.conn) return frames_of(reply->frames).at(0);
     }
     FAIL("no reply");
     return {};

@@ -16,6 +16,7 @@ struct pipeline_output {
   std::vector<request::outbox_item> items;
   std::vector<request::connect_result> connects;
   std::vector<request::session_change> sessions;
+  std::vector<request::session_rearm> rearm;
 };
 
 class pipeline_harness {
@@ -50,7 +51,7 @@ class pipeline_harness {
   }
   void reap(int64_t now_ms, pipeline_output& out) {
     request::sequencer_output step;
-    sequencer_->reap(tree_.reap_candidates(now_ms), now_ms, step);
+    if (sequencer_->begin_reap_scan()) sequencer_->reap(tree_.reap_candidates(now_ms), now_ms, step);
     carry(step, out);
   }
   void durable_through(int64_t zxid, pipeline_output& out) {
@@ -64,7 +65,7 @@ class pipeline_harness {
     carry(step, out);
   }
   // Startup replay: the tree applies the txn, and the sequencer starts from what it holds,
-  // as rookeryd builds it after recovery.
+  // as rookeryd builds it after recovery (so only before any other call).
   void replay(const request::txn_buffer& txn) {
     tree_.replay(txn);
     restart_sequencer();
@@ -86,7 +87,7 @@ class pipeline_harness {
   }
   void carry(request::sequencer_output& step, pipeline_output& out) {
     for (auto& entry : step.to_log) out.to_log.push_back(std::move(entry));
-    for (auto& change : step.sessions) out.sessions.push_back(change);
+    for (auto& rearm : step.rearm) out.rearm.push_back(rearm);
     request::tree_output applied;
     tree_.execute(step.commands, applied);
     take(applied, out);
