@@ -80,6 +80,8 @@ void carry_out(self_ptr self, session_output& out) {
   if (out.touch_in_ms) self->delayed_send(self, std::chrono::milliseconds(*out.touch_in_ms), touch_atom::value);
   for (auto& batch : out.requests) self->send(st.roles.sequencer, request_atom::value, std::move(batch));
   write_out(self, std::move(out.to_client));
+  if (out.delivered && st.framer)
+    self->send(st.framer, write_atom::value, std::move(*out.delivered), std::move(out.undelivered));
   if (out.pause_reading && st.framer) {
     if (*out.pause_reading) self->send(st.framer, pause_atom::value);
     else self->send(st.framer, resume_atom::value);

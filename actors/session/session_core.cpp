@@ -210,12 +210,15 @@ void session_core::deliver(const watch::deliveries_message& message, int64_t now
                            session_output& out) {
   auto read = message.read();
   auto deliveries = read.root().getItems();
-  std::string& bytes = out.to_client;
   bool close_after = false;
   const std::size_t waiting_before = arrivals_.size();
-  for (auto d : deliveries) {
+  for (uint32_t i = 0; i < deliveries.size(); ++i) {
+    auto d = deliveries[i];
     // ZooKeeper drops an event the receiver may not READ (the watch is still consumed).
-    if (d.isEventReadAcl() && !acl::allowed(request::read_acl(d.getEventReadAcl()), acl::read, *who_)) continue;
+    if (d.isEventReadAcl() && !acl::allowed(request::read_acl(d.getEventReadAcl()), acl::read, *who_)) {
+      out.undelivered.push_back(i);
+      continue;
+    }
     ++figures_.sent;
     const std::string_view frames = as_chars(d.getFrames());
     if (d.isReply() && !arrivals_.empty()) {
@@ -224,11 +227,9 @@ void session_core::deliver(const watch::deliveries_message& message, int64_t now
       // The reply's zxid sits after its length and xid.
       if (frames.size() >= 16) figures_.last_zxid = jute::reader(frames.data() + 8, 8).read_long();
     }
-    // The message's size bounds what it holds: one allocation for the whole write.
-    if (bytes.empty()) bytes.reserve(message.buffer().size_in_words() * sizeof(capnp::word));
-    bytes += frames;
     close_after = close_after || d.getCloseAfter();
   }
+  out.delivered = message;
   if (arrivals_.size() != waiting_before) figures_.last_response_ms = wall_ms;
   if (close_after) finish(out);
   else release_held_frames(now_ms, out);

@@ -58,6 +58,10 @@ struct session_output {
   std::optional<int64_t> touch_in_ms;
   std::vector<request::request_batch> requests;
   std::string to_client;
+  // Replies and events to write as they sit in the watch manager's message (no copy here):
+  // all its frames but those listed (events this connection may not read).
+  std::optional<watch::deliveries_message> delivered;
+  std::vector<uint32_t> undelivered;
   // Ask the framer to pause (true) or resume (false) reading.
   std::optional<bool> pause_reading;
   // The connection is over, with its final figures: the framer closes after writing, the

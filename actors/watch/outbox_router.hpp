@@ -15,6 +15,22 @@ namespace rookery::watch {
 
 using deliveries_message = shared_message<schema::Deliveries>;
 
+// Calls `write` with the frames of each delivery in order, skipping the positions listed in
+// `undelivered` (ascending): what the connection is finally sent.
+template <class Write>
+void for_each_delivered(const deliveries_message& message, const std::vector<uint32_t>& undelivered, Write&& write) {
+  auto read = message.read();
+  auto items = read.root().getItems();
+  auto skip = undelivered.begin();
+  for (uint32_t i = 0; i < items.size(); ++i) {
+    if (skip != undelivered.end() && *skip == i) {
+      ++skip;
+      continue;
+    }
+    write(as_chars(items[i].getFrames()));
+  }
+}
+
 struct routing {
   // Each connection's deliveries from one outbox, in outbox order.
   std::vector<std::pair<connection_id, deliveries_message>> deliveries;

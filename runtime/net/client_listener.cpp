@@ -84,6 +84,26 @@ caf::behavior framer(caf::io::stateful_broker<framer_state>* self, caf::io::conn
     self->close(handle);
     self->quit();
   };
+  // After bytes were put in the socket's buffer: send them, and apply flow control.
+  auto queued = [=](std::size_t bytes) {
+    auto& st = self->state;
+    if (bytes == 0) return;
+    self->flush(handle);
+    st.unsent_bytes += bytes;
+    switch (st.backlog->after_queue(st.unsent_bytes)) {
+      case send_backlog::action::pause:
+        // Requests already read are held back too, or their replies would keep coming.
+        self->send(st.session, backlog_atom::value, true);
+        update_reading();
+        break;
+      case send_backlog::action::close:
+        spdlog::warn("connection from {}: {} reply bytes unread by the client, closing", self->remote_addr(handle),
+                     st.unsent_bytes);
+        abort_connection();
+        break;
+      default: break;
+    }
+  };
   return {
       [=](const caf::io::new_data_msg& msg) {
         auto& st = self->state;
@@ -115,24 +135,18 @@ caf::behavior framer(caf::io::stateful_broker<framer_state>* self, caf::io::conn
         }
       },
       [=](write_atom, const std::string& bytes) {
-        auto& st = self->state;
+        self->wr_buf(handle).insert(self->wr_buf(handle).end(), bytes.begin(), bytes.end());
+        queued(bytes.size());
+      },
+      // Replies and events straight from the watch manager's message: copied once, here.
+      [=](write_atom, const watch::deliveries_message& deliveries, const std::vector<uint32_t>& undelivered) {
         auto& buffer = self->wr_buf(handle);
-        buffer.insert(buffer.end(), bytes.begin(), bytes.end());
-        self->flush(handle);
-        st.unsent_bytes += bytes.size();
-        switch (st.backlog->after_queue(st.unsent_bytes)) {
-          case send_backlog::action::pause:
-            // Requests already read are held back too, or their replies would keep coming.
-            self->send(st.session, backlog_atom::value, true);
-            update_reading();
-            break;
-          case send_backlog::action::close:
-            spdlog::warn("connection from {}: {} reply bytes unread by the client, closing", self->remote_addr(handle),
-                         st.unsent_bytes);
-            abort_connection();
-            break;
-          default: break;
-        }
+        std::size_t bytes = 0;
+        watch::for_each_delivered(deliveries, undelivered, [&](std::string_view frames) {
+          buffer.insert(buffer.end(), frames.begin(), frames.end());
+          bytes += frames.size();
+        });
+        queued(bytes);
       },
       [=](const caf::io::data_transferred_msg& msg) {
         auto& st = self->state;
