@@ -1,5 +1,7 @@
 #pragma once
 // Actor shells read the clock here and hand the time to their pure cores.
+#include <caf/actor_clock.hpp>
+
 #include <chrono>
 #include <cstdint>
 
@@ -16,6 +18,13 @@ inline int64_t wall_ms() {
 inline int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+// Monotonic milliseconds from an actor system's clock: in production the steady clock, as
+// now_ms(); under CAF's test coordinator the manual time a test advances, so deadlines are
+// tested without waiting.
+inline int64_t now_ms(const caf::actor_clock& clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
 }
 
 }  // namespace rookery

@@ -31,8 +31,12 @@ caf::behavior tracker_actor(caf::stateful_actor<tracker_state>* self, int32_t ti
   self->send(self, tick_atom::value);
   return {
       [=](caf::actor sequencer) { self->state.sequencer = std::move(sequencer); },
-      [=](opened_atom, int64_t session, int32_t timeout_ms) { self->state.core.opened(session, timeout_ms, now_ms()); },
-      [=](rearm_atom, int64_t session, int32_t timeout_ms) { self->state.core.rearm(session, timeout_ms, now_ms()); },
+      [=](opened_atom, int64_t session, int32_t timeout_ms) {
+        self->state.core.opened(session, timeout_ms, now_ms(self->clock()));
+      },
+      [=](rearm_atom, int64_t session, int32_t timeout_ms) {
+        self->state.core.rearm(session, timeout_ms, now_ms(self->clock()));
+      },
       [=](closed_atom, int64_t session) { dispatch(self, self->state.core.closed(session)); },
       [=](claim_atom, int64_t session, connection_id holder) {
         self->state.connections[holder] = caf::actor_cast<caf::actor>(self->current_sender());
@@ -43,9 +47,9 @@ caf::behavior tracker_actor(caf::stateful_actor<tracker_state>* self, int32_t ti
         self->state.core.release(session, holder);
         self->state.connections.erase(holder);
       },
-      [=](touch_atom, int64_t session) { self->state.core.touch(session, now_ms()); },
+      [=](touch_atom, int64_t session) { self->state.core.touch(session, now_ms(self->clock())); },
       [=](tick_atom) {
-        dispatch(self, self->state.core.tick(now_ms()));
+        dispatch(self, self->state.core.tick(now_ms(self->clock())));
         self->delayed_send(self, std::chrono::milliseconds(self->state.tick_ms), tick_atom::value);
       },
       [=](stats_atom) { return self->state.core.buckets(); },
