@@ -14,15 +14,9 @@ inline int64_t wall_ms() {
       .count();
 }
 
-// Monotonic milliseconds for deadlines: expiry must not jump with the wall clock.
-inline int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-// Monotonic milliseconds from an actor system's clock: in production the steady clock, as
-// now_ms(); under CAF's test coordinator the manual time a test advances, so deadlines are
-// tested without waiting.
+// Monotonic milliseconds for deadlines (expiry must not jump with the wall clock), read from
+// the actor system's clock: the steady clock in production, the manual time a test advances
+// under CAF's test coordinator, so deadlines are tested without waiting.
 inline int64_t now_ms(const caf::actor_clock& clock) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
 }

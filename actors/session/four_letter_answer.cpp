@@ -11,11 +11,11 @@ namespace rookery::session {
 void answer_word(caf::stateful_actor<session_actor_state>* self, const std::string& word,
                  std::function<void(std::string)> reply) {
   auto& st = self->state;
-  if (!st.config->four_letter_words.count(word)) return reply(admin::not_whitelisted(word));
-  if (admin::is_static_word(word)) return reply(admin::render(word, admin::server_view{}, *st.config));
+  if (!st.core->config().four_letter_words.count(word)) return reply(admin::not_whitelisted(word));
+  if (admin::is_static_word(word)) return reply(admin::render(word, admin::server_view{}, st.core->config()));
   if (admin::resets_stats(word)) {
     self->send(st.roles.listener, reset_atom::value);
-    return reply(admin::render(word, admin::server_view{}, *st.config));
+    return reply(admin::render(word, admin::server_view{}, st.core->config()));
   }
   // Gathers figures from each role in turn, then renders.
   const bool listings = admin::needs_listings(word);
@@ -23,13 +23,13 @@ void answer_word(caf::stateful_actor<session_actor_state>* self, const std::stri
   auto timeout = std::chrono::seconds(5);
   auto give_up = [reply](const caf::error&) { reply(std::string()); };
   auto finish_view = [=] {
-    admin::fill_process_figures(*view, self->state.config->data_dir);
+    admin::fill_process_figures(*view, self->state.core->config().data_dir);
     self->request(self->state.roles.log, timeout, stats_atom::value)
         .then(
             [=](const std::pair<uint64_t, uint64_t>& log) {
               view->log_commits = static_cast<int64_t>(log.first);
               view->log_records = static_cast<int64_t>(log.second);
-              reply(admin::render(word, *view, *self->state.config));
+              reply(admin::render(word, *view, self->state.core->config()));
             },
             give_up);
   };
@@ -49,7 +49,7 @@ void answer_word(caf::stateful_actor<session_actor_state>* self, const std::stri
             [=](admin::listener_report& report) {
               view->clients = std::move(report.clients);
               view->retired = report.retired;
-              view->uptime_ms = now_ms() - report.started_ms;
+              view->uptime_ms = now_ms(self->clock()) - report.started_ms;
               for (const auto& c : view->clients) view->session_of_connection[c.connection] = c.session;
               with_sessions();
             },

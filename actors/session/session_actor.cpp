@@ -82,7 +82,8 @@ void carry_out(self_ptr self, session_output& out) {
   write_out(self, std::move(out.to_client));
   if (out.delivered && st.framer)
     self->send(st.framer, write_atom::value, std::move(*out.delivered), std::move(out.undelivered));
-  if (out.pause_reading && st.framer) {
+  // A connection that ends is not read again: the framer closes it.
+  if (out.pause_reading && st.framer && !out.end) {
     if (*out.pause_reading) self->send(st.framer, pause_atom::value);
     else self->send(st.framer, resume_atom::value);
   }
@@ -94,8 +95,7 @@ void carry_out(self_ptr self, session_output& out) {
 caf::behavior session_actor(caf::stateful_actor<session_actor_state>* self, uint64_t connection, std::string peer,
                             std::shared_ptr<const server_config> config, server_roles roles) {
   auto& st = self->state;
-  st.core.emplace(connection, std::move(peer), config, wall_ms(), spdlog::should_log(spdlog::level::debug));
-  st.config = std::move(config);
+  st.core.emplace(connection, std::move(peer), std::move(config), wall_ms(), spdlog::should_log(spdlog::level::debug));
   st.roles = std::move(roles);
   self->send(st.roles.sequencer, hello_atom::value, connection, caf::actor_cast<caf::actor>(self));
   self->delayed_send(self, handshake_limit, handshake_timeout_atom::value);
@@ -109,24 +109,23 @@ caf::behavior session_actor(caf::stateful_actor<session_actor_state>* self, uint
   return {
       [=](attach_atom, caf::actor framer) { self->state.framer = std::move(framer); },
       [=](frames_atom, std::vector<std::string>& frames) {
-        step([&](session_core& core, session_output& out) { core.read(frames, now_ms(), out); });
+        step([&](session_core& core, session_output& out) { core.read(frames, now_ms(self->clock()), out); });
       },
       [=](backlog_atom, bool backlogged) {
-        step([&](session_core& core, session_output& out) { core.replies_backlogged(backlogged, now_ms(), out); });
+        step([&](session_core& core, session_output& out) { core.replies_backlogged(backlogged, now_ms(self->clock()), out); });
       },
-      [=](touch_atom) { step([&](session_core& core, session_output& out) { core.touch_due(now_ms(), out); }); },
+      [=](touch_atom) { step([&](session_core& core, session_output& out) { core.touch_due(now_ms(self->clock()), out); }); },
       [=](word_atom, const std::string& word) {
         self->state.core->answering_word();
-        answer_word(self, word, [self](std::string text) {
-          write_out(self, std::move(text));
-          shut_down(self, self->state.core->figures());
+        answer_word(self, word, [self, step](std::string text) {
+          step([&](session_core& core, session_output& out) { core.word_answered(std::move(text), out); });
         });
       },
       [=](connect_atom, const request::connect_result_message& result) {
-        step([&](session_core& core, session_output& out) { core.connected(result, now_ms(), out); });
+        step([&](session_core& core, session_output& out) { core.connected(result, now_ms(self->clock()), out); });
       },
       [=](deliver_atom, const watch::deliveries_message& deliveries) {
-        step([&](session_core& core, session_output& out) { core.deliver(deliveries, now_ms(), wall_ms(), out); });
+        step([&](session_core& core, session_output& out) { core.deliver(deliveries, now_ms(self->clock()), wall_ms(), out); });
       },
       [=](kick_atom) {
         spdlog::info("connection {}: session 0x{:x} closed by the server", self->state.core->connection(),

@@ -24,7 +24,6 @@ struct server_roles {
 
 struct session_actor_state {
   std::optional<session_core> core;  // built by session_actor: CAF default-constructs the state
-  std::shared_ptr<const server_config> config;
   server_roles roles;
   caf::actor framer;
   static inline const char* name = "session";

@@ -43,6 +43,7 @@ void session_core::on_frame(std::string frame, int64_t now_ms, session_output& o
         return;
       }
       return handle_request(std::move(frame), now_ms, out);
+    case phase::answering_word:
     case phase::closing: return;
   }
 }
@@ -85,11 +86,7 @@ void session_core::handle_request(std::string frame, int64_t now_ms, session_out
   touch(now_ms, out);
   note_request(xid, opcode, now_ms);
   if (opcode == zk::op::auth) return authenticate(xid, std::string_view(frame).substr(8), out);
-  request::client_request request;
-  request.connection = connection_;
-  request.session = session_;
-  request.xid = xid;
-  request.opcode = opcode;
+  request::client_request request = request_of(xid, opcode);
   frame.erase(0, 8);
   request.body = std::move(frame);
   request.who = who_;
@@ -118,12 +115,17 @@ void session_core::authenticate(int32_t xid, std::string_view body, session_outp
   submit_ready_reply(xid, std::move(frame), false, out);
 }
 
-void session_core::submit_ready_reply(int32_t xid, std::string frame, bool close_after, session_output& out) {
+request::client_request session_core::request_of(int32_t xid, int32_t opcode) const {
   request::client_request request;
   request.connection = connection_;
-  request.session = session_;
+  request.session = figures_.session;
   request.xid = xid;
-  request.opcode = zk::op::auth;
+  request.opcode = opcode;
+  return request;
+}
+
+void session_core::submit_ready_reply(int32_t xid, std::string frame, bool close_after, session_output& out) {
+  request::client_request request = request_of(xid, zk::op::auth);
   request.ready_reply = std::move(frame);
   request.close_after = close_after;
   batcher_.add(std::move(request), out.requests);
@@ -158,7 +160,7 @@ bool session_core::must_hold() const {
 // Reading stops while frames are held, so what one connection can make the server hold is
 // bounded by its outstanding requests and what the framer reads before the pause reaches it.
 void session_core::regulate_reading(session_output& out) {
-  const bool pause = !held_frames_.empty() && stage_ != phase::closing;
+  const bool pause = !held_frames_.empty() && stage_ != phase::closing && stage_ != phase::answering_word;
   if (pause == reading_paused_) return;
   reading_paused_ = pause;
   out.pause_reading = pause;
@@ -192,16 +194,14 @@ void session_core::connected(const request::connect_result_message& message, int
     out.to_client = zk::connect_response_frame(0, 0, std::string(), client_sent_read_only_byte_);
     return finish(out);
   }
-  session_ = result.getSession();
-  timeout_ms_ = result.getTimeoutMs();
-  throttle_.set_timeout(timeout_ms_);
-  figures_.session = session_;
-  figures_.timeout_ms = timeout_ms_;
+  figures_.session = result.getSession();
+  figures_.timeout_ms = result.getTimeoutMs();
+  throttle_.set_timeout(figures_.timeout_ms);
   stage_ = phase::connected;
-  out.to_client = zk::connect_response_frame(timeout_ms_, session_, std::string(as_chars(result.getPassword())),
+  out.to_client = zk::connect_response_frame(figures_.timeout_ms, figures_.session, std::string(as_chars(result.getPassword())),
                                              client_sent_read_only_byte_);
-  claimed_session_ = session_;
-  out.claim = session_;
+  claimed_session_ = figures_.session;
+  out.claim = figures_.session;
   out.notes.emplace_back(session_note::kind::established);
   release_held_frames(now_ms, out);
 }
@@ -238,6 +238,11 @@ void session_core::deliver(const watch::deliveries_message& message, int64_t now
 void session_core::handshake_deadline(session_output& out) {
   if (stage_ != phase::handshake && stage_ != phase::connecting) return;
   out.notes.emplace_back(session_note::kind::handshake_overdue);
+  finish(out);
+}
+
+void session_core::word_answered(std::string text, session_output& out) {
+  out.to_client = std::move(text);
   finish(out);
 }
 

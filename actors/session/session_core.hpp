@@ -71,7 +71,8 @@ struct session_output {
 
 class session_core {
  public:
-  enum class phase { handshake, connecting, connected, closing };
+  // answering_word: the first bytes were a four-letter word; its figures are being gathered.
+  enum class phase { handshake, connecting, connected, answering_word, closing };
 
   // `peer` is "ip:port"; `accepted_wall_ms` is when the connection was accepted.
   // `note_requests`: note each request (the actor logs them only at debug level).
@@ -93,14 +94,16 @@ class session_core {
   // Ends the connection, once.
   void finish(session_output& out);
   // A four-letter word is answered instead: nothing else is read, and no timer ends the
-  // connection while the figures are gathered.
-  void answering_word() { stage_ = phase::closing; }
+  // connection while the figures are gathered; word_answered() writes the answer and ends it.
+  void answering_word() { stage_ = phase::answering_word; }
+  void word_answered(std::string text, session_output& out);
 
   phase stage() const { return stage_; }
   uint64_t connection() const { return connection_; }
   const std::string& peer() const { return peer_; }
-  int64_t session() const { return session_; }
-  int32_t timeout_ms() const { return timeout_ms_; }
+  int64_t session() const { return figures_.session; }
+  int32_t timeout_ms() const { return figures_.timeout_ms; }
+  const server_config& config() const { return *config_; }
   // The session this connection asked the tracker for; 0 for none.
   int64_t claimed_session() const { return claimed_session_; }
   // This connection's figures for the four-letter words.
@@ -112,6 +115,8 @@ class session_core {
   void handle_connect(const std::string& frame, session_output& out);
   void handle_request(std::string frame, int64_t now_ms, session_output& out);
   void authenticate(int32_t xid, std::string_view body, session_output& out);
+  // A request of this connection, header filled in.
+  request::client_request request_of(int32_t xid, int32_t opcode) const;
   void submit_ready_reply(int32_t xid, std::string frame, bool close_after, session_output& out);
   void touch(int64_t now_ms, session_output& out);
   void note_request(int32_t xid, int32_t opcode, int64_t now_ms);
@@ -125,9 +130,7 @@ class session_core {
   std::shared_ptr<const server_config> config_;
   bool note_requests_;
   bool client_sent_read_only_byte_ = false;
-  int64_t session_ = 0;
   int64_t claimed_session_ = 0;
-  int32_t timeout_ms_ = 0;
   std::shared_ptr<const acl::identities> who_;
   // Frames read but not passed on yet: pipelined before the session existed, beyond
   // max_outstanding_requests, or while the client leaves its replies unread. While any wait

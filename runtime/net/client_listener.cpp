@@ -192,7 +192,7 @@ caf::behavior client_listener(caf::io::stateful_broker<listener_state>* self,
   self->state.config = config;
   self->state.roles = roles;
   self->state.roles.listener = caf::actor_cast<caf::actor>(self);
-  self->state.started_ms = now_ms();
+  self->state.started_ms = now_ms(self->clock());
   auto doorman = self->add_tcp_doorman(config->client_port, config->client_host.c_str(), true);
   if (!doorman) {
     spdlog::critical("cannot listen on {}:{}: {}", config->client_host, config->client_port,

@@ -329,7 +329,12 @@ TEST_CASE("a close-after reply ends the connection once it is written") {
   CHECK(c.core.stage() == phase::closing);
   out = c.read({request_frame(3)});
   CHECK(out.requests.empty());
-  CHECK_FALSE(out.end);  // once
+  CHECK_FALSE(out.end);
+  // Another reason to end it (a second close-after reply, a kick) ends nothing more.
+  CHECK_FALSE(c.deliver({reply(reply_frame(3, 7), true)}).end);
+  session_output kicked;
+  c.core.finish(kicked);
+  CHECK_FALSE(kicked.end);
 }
 
 TEST_CASE("auth is answered in reply order: a failure closes after its reply, a success adds identities") {
@@ -479,9 +484,17 @@ TEST_CASE("the handshake deadline ends only connections without a session") {
     CHECK_FALSE(out.end);
     CHECK(out.notes.empty());
   }
-  SECTION("answering a four-letter word") {
+  SECTION("answering a four-letter word: the answer ends it, and only the answer") {
     client c;
     c.core.answering_word();
     CHECK_FALSE(c.handshake_deadline().end);
+    auto read = c.read({request_frame(1)});
+    CHECK(read.requests.empty());
+    CHECK_FALSE(read.end);
+    session_output answered;
+    c.core.word_answered("imok", answered);
+    CHECK(answered.to_client == "imok");
+    REQUIRE(answered.end);
+    CHECK(c.core.stage() == phase::closing);
   }
 }
