@@ -4,6 +4,10 @@
 #include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 
@@ -16,6 +20,7 @@
 #include "actors/snapshot/snapshotter.hpp"
 #include "actors/watch/watch_manager.hpp"
 #include "runtime/net/client_listener.hpp"
+#include "runtime/supervision/role_watch.hpp"
 #include "storage/log_store.hpp"
 #include "storage/tree_image.hpp"
 
@@ -105,12 +110,26 @@ int run_standalone_server(const server_config& config) {
                    exit_code = 1;
                  });
   }
+  caf::actor watcher;
   if (exit_code == 0) {
+    // A role that fails stops the server through the signal wait below, with a non-zero exit.
+    auto role_failed = std::make_shared<std::atomic<bool>>(false);
+    watcher = supervision::watch_roles(
+        system,
+        {{"sequencer", sequencer}, {"tree", tree}, {"session tracker", tracker}, {"watch manager", watches},
+         {"log store", log}, {"snapshotter", snapshots}, {"client listener", listener}},
+        [role_failed](const std::string& role, const std::string& reason) {
+          spdlog::critical("the {} failed ({}); stopping the server, a restart recovers from disk", role, reason);
+          *role_failed = true;
+          kill(getpid(), SIGTERM);
+        });
     spdlog::info("rookeryd serving (standalone, data dir {})", config.data_dir);
     int received = 0;
     sigwait(&signals, &received);
-    spdlog::info("signal {} received, shutting down", received);
+    if (*role_failed) exit_code = 1;
+    else spdlog::info("signal {} received, shutting down", received);
   }
+  caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
   for (const auto& role : {sequencer, tree, tracker, watches, log, snapshots}) caf::anon_send_exit(role, caf::exit_reason::user_shutdown);
   return exit_code;

@@ -90,6 +90,17 @@ void carry_out(self_ptr self, session_output& out) {
   if (out.end) shut_down(self, *out.end);
 }
 
+// What went wrong, for the log line.
+std::string describe(const std::exception_ptr& fault) {
+  try {
+    std::rethrow_exception(fault);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception of unknown type";
+  }
+}
+
 }  // namespace
 
 caf::behavior session_actor(caf::stateful_actor<session_actor_state>* self, uint64_t connection, std::string peer,
@@ -99,6 +110,19 @@ caf::behavior session_actor(caf::stateful_actor<session_actor_state>* self, uint
   st.roles = std::move(roles);
   self->send(st.roles.sequencer, hello_atom::value, connection, caf::actor_cast<caf::actor>(self));
   self->delayed_send(self, handshake_limit, handshake_timeout_atom::value);
+  // A fault while handling one connection ends that connection only. It is shut down as if its
+  // client had gone, so the roles forget it, and it ends normally: the listener it is linked to
+  // would otherwise go down with it, and every other connection with the listener.
+  self->set_exception_handler([](caf::scheduled_actor* actor, std::exception_ptr& fault) -> caf::error {
+    auto* self = static_cast<self_ptr>(actor);
+    const session_core& core = *self->state.core;
+    spdlog::error("connection {} from {}: internal error, closing the connection: {}", core.connection(),
+                  core.peer(), describe(fault));
+    session_output out;
+    self->state.core->finish(out);
+    carry_out(self, out);
+    return caf::none;
+  });
 
   // Each handler runs one step of the core and carries out its output.
   auto step = [self](auto&& run) {
