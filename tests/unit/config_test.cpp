@@ -34,7 +34,7 @@ map_initial_mb = 8
   CHECK(config.max_outstanding_requests == 64);
 }
 
-TEST_CASE("\"*\" enables every four-letter word") {
+TEST_CASE("the whitelist * enables every four-letter word") {
   auto config = parse_server_config("four_letter_words = \"*\"", "t");
   CHECK(config.four_letter_words == rookery::known_four_letter_words());
 }

@@ -182,7 +182,7 @@ TEST_CASE("negotiate_timeout clamps into [min, max] (§2.3 step 5)") {
 
 #include "runtime/zk/records.hpp"
 
-TEST_CASE("AuthPacket: scheme and auth bytes; truncated input throws") {
+TEST_CASE("AuthPacket: scheme and auth bytes, truncated input throws") {
   // §15: digest user:pw, without the length and request header.
   auto body = unhex("00000000 00000006 646967657374 00000007 757365723a7077");
   auto packet = read_auth_packet(body);

@@ -772,7 +772,7 @@ TEST_CASE("delete: versions, emptiness, special nodes, permissions") {
 // =========================================================================================
 // §6.6 setData, §7.1.
 
-TEST_CASE("setData: version bumps even for identical data; mzxid and mtime move, the parent does not") {
+TEST_CASE("setData: version bumps even for identical data, mzxid and mtime move, the parent does not") {
   server s;
   client c = s.connect();
   c.must_create("/p");
@@ -1569,7 +1569,7 @@ TEST_CASE("setWatches replays missed events before the -8 reply and registers th
 // =========================================================================================
 // Ordering: §3.5 and §10.3.
 
-TEST_CASE("replies keep each connection's order; reads wait for that connection's writes") {
+TEST_CASE("replies keep each connection's order, reads wait for that connection's writes") {
   server s;
   client a = s.connect();
   client b = s.connect();
@@ -1679,7 +1679,7 @@ TEST_CASE("replies queued behind a write carry monotonic zxids") {
   }
 }
 
-TEST_CASE("the writer's own watch events come before its reply; other connections' triggers too") {
+TEST_CASE("the writer's own watch events come before its reply, other connections' triggers too") {
   server s;
   client a = s.connect();
   client b = s.connect();

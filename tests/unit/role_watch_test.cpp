@@ -59,7 +59,7 @@ void wait_until_watching(caf::scoped_actor& self, const caf::actor& watch, const
 
 }  // namespace
 
-TEST_CASE("a failed role is reported once; shutdown and normal ends are not faults") {
+TEST_CASE("a failed role is reported once, shutdown and normal ends are not faults") {
   caf::actor_system_config cfg;
   caf::actor_system system{quiet(cfg)};
   auto stopped = system.spawn(role);

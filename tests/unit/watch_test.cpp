@@ -60,7 +60,7 @@ void run(registry& r, const std::vector<step>& transcript) {
 
 }  // namespace
 
-TEST_CASE("wire numbers map to kinds and types; unknown numbers are rejected") {
+TEST_CASE("wire numbers map to kinds and types, unknown numbers are rejected") {
   CHECK(watcher_type_from_int(1) == watcher_type::children);
   CHECK(watcher_type_from_int(2) == watcher_type::data);
   CHECK(watcher_type_from_int(3) == watcher_type::any);
@@ -182,7 +182,7 @@ TEST_CASE("recursive watch matches the path and every descendant, never children
   CHECK(r.data_watch_count() == 1);
 }
 
-TEST_CASE("'/' is every path's last ancestor; the parent of /a is /") {
+TEST_CASE("'/' is every path's last ancestor, the parent of /a is /") {
   registry r;
   r.add(1, "/", watch_kind::persistent_recursive);
   r.add(2, "/", watch_kind::standard_child);
