@@ -18,12 +18,10 @@ constexpr std::string_view digest_scheme = "digest";
 constexpr std::string_view ip_scheme = "ip";
 constexpr std::string_view super_scheme = "super";
 
-bool is_world_anyone(const id& who) { return who.scheme == world_scheme && who.value == anyone; }
-
-bool has_super(const identities& who) {
-  return std::any_of(who.begin(), who.end(),
-                     [](const id& mine) { return mine.scheme == super_scheme; });
+bool is_world_anyone(std::string_view scheme, std::string_view value) {
+  return scheme == world_scheme && value == anyone;
 }
+bool is_world_anyone(const id& who) { return is_world_anyone(who.scheme, who.value); }
 
 std::string_view before_first_colon(std::string_view text) {
   return text.substr(0, text.find(':'));
@@ -155,9 +153,9 @@ bool valid_provider_id(const id& acl_id) {
 }
 
 // Schemes without a provider never match, even against an identity of the same scheme.
-bool provider_matches(const id& acl_id, std::string_view identity_value) {
-  if (acl_id.scheme == digest_scheme) return acl_id.value == identity_value;
-  if (acl_id.scheme == ip_scheme) return ip_matches(acl_id.value, identity_value);
+bool provider_matches(std::string_view scheme, std::string_view value, std::string_view identity_value) {
+  if (scheme == digest_scheme) return value == identity_value;
+  if (scheme == ip_scheme) return ip_matches(value, identity_value);
   return false;
 }
 
@@ -165,10 +163,10 @@ bool provider_matches(const id& acl_id, std::string_view identity_value) {
 // at that address holds it), and super has no provider at all, so ZooKeeper skips it.
 bool is_authenticated_scheme(std::string_view scheme) { return scheme == digest_scheme; }
 
-bool entry_admits(const id& acl_id, const identities& who) {
-  if (is_world_anyone(acl_id)) return true;
+bool entry_admits(std::string_view scheme, std::string_view value, const identities& who) {
+  if (is_world_anyone(scheme, value)) return true;
   return std::any_of(who.begin(), who.end(), [&](const id& mine) {
-    return mine.scheme == acl_id.scheme && provider_matches(acl_id, mine.value);
+    return mine.scheme == scheme && provider_matches(scheme, value, mine.value);
   });
 }
 
@@ -233,10 +231,20 @@ std::optional<identities> authenticate(std::string_view scheme, std::string_view
   return std::nullopt;
 }
 
+bool bypasses_acls(const identities& who) {
+  return std::any_of(who.begin(), who.end(),
+                     [](const id& mine) { return mine.scheme == super_scheme; });
+}
+
+bool entry_allows(int32_t entry_perms, std::string_view scheme, std::string_view value, int32_t perm_mask,
+                  const identities& who) {
+  return (entry_perms & perm_mask) != 0 && entry_admits(scheme, value, who);
+}
+
 bool allowed(const list& node_acl, int32_t perm_mask, const identities& who) {
-  if (node_acl.empty() || has_super(who)) return true;
+  if (node_acl.empty() || bypasses_acls(who)) return true;
   return std::any_of(node_acl.begin(), node_acl.end(), [&](const entry& e) {
-    return (e.perms & perm_mask) != 0 && entry_admits(e.who, who);
+    return entry_allows(e.perms, e.who.scheme, e.who.value, perm_mask, who);
   });
 }
 

@@ -68,6 +68,11 @@ identities with_added(const identities& have, identities added);
 
 // True when `who` holds any bit of perm_mask on a node with node_acl (doc §11.3).
 bool allowed(const list& node_acl, int32_t perm_mask, const identities& who);
+// The parts of allowed(), for an ACL read in place (from a message) rather than as a list:
+// an empty ACL or a super identity allows everything, else any entry that allows.
+bool bypasses_acls(const identities& who);
+bool entry_allows(int32_t entry_perms, std::string_view scheme, std::string_view value, int32_t perm_mask,
+                  const identities& who);
 
 // Validates and expands an ACL from create or setACL; nullopt means INVALIDACL (doc §11.4).
 // Like ZooKeeper, duplicates are removed from the request before "auth" expansion, so an

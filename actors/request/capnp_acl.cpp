@@ -36,4 +36,12 @@ acl::list read_acl(capnp::List<schema::Acl>::Reader in) {
   return acl;
 }
 
+bool allowed(capnp::List<schema::Acl>::Reader acl, int32_t perm_mask, const acl::identities& who) {
+  if (acl.size() == 0 || acl::bypasses_acls(who)) return true;
+  for (auto entry : acl)
+    if (acl::entry_allows(entry.getPerms(), as_view(entry.getScheme()), as_view(entry.getId()), perm_mask, who))
+      return true;
+  return false;
+}
+
 }  // namespace rookery::request

@@ -215,7 +215,7 @@ void session_core::deliver(const watch::deliveries_message& message, int64_t now
   for (uint32_t i = 0; i < deliveries.size(); ++i) {
     auto d = deliveries[i];
     // ZooKeeper drops an event the receiver may not READ (the watch is still consumed).
-    if (d.isEventReadAcl() && !acl::allowed(request::read_acl(d.getEventReadAcl()), acl::read, *who_)) {
+    if (d.isEventReadAcl() && !request::allowed(d.getEventReadAcl(), acl::read, *who_)) {
       out.undelivered.push_back(i);
       continue;
     }
