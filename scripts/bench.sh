@@ -5,7 +5,8 @@
 #     throughput, p50/p99/p999 latency, server CPU time per op (utime+stime from /proc/PID/stat,
 #     sampled by rookery-bench at the edges of the measured window);
 #   * on a second fresh instance: VmRSS before and after creating BENCH_CREATE znodes of 100
-#     bytes, reported as bytes per znode.
+#     bytes, reported as bytes per znode;
+#   * among the machine facts: what one durable commit costs on the disk (rookery-sync-probe).
 # Prints machine facts, the raw CSV and a markdown table with Rookery/ZooKeeper ratios.
 # Everything it writes goes to BENCH_OUT (default: a new /tmp/rookery-bench.* directory).
 #
@@ -29,8 +30,9 @@ if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
 fi
 bench=$repo/build/apps/rookery-bench/rookery-bench
 rookeryd=$repo/build/apps/rookeryd/rookeryd
+sync_probe=$repo/build/apps/sync-probe/rookery-sync-probe
 zk_server=/usr/share/zookeeper/bin/zkServer.sh
-for f in "$bench" "$rookeryd" "$zk_server"; do
+for f in "$bench" "$rookeryd" "$sync_probe" "$zk_server"; do
   [[ -x $f ]] || { echo "bench.sh: missing $f" >&2; exit 1; }
 done
 
@@ -161,6 +163,9 @@ run_bench() {
   fi
   echo "rookeryd binary: built $(date -r "$rookeryd" -Is), sha256 $(sha256sum "$rookeryd" | cut -c1-16)"
   echo "duration ${duration}s, warmup ${warmup}s, create ${create_count}"
+  # What one durable commit costs on the disk under $out: a single-session write waits for one.
+  echo "one durable commit on this disk (rookery-sync-probe):"
+  "$sync_probe" --dir "$out" | sed 's/^/  /'
 } | tee "$out/machine.txt" >&2
 
 for server in $servers; do

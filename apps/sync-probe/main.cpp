@@ -1,0 +1,95 @@
+// Times one durable commit of a 200-byte record on the disk holding --dir, two ways:
+//   append-only: pwrite into a preallocated file, then fdatasync (how ZooKeeper's log commits);
+//   lmdb log:    log_store::append, one LMDB write transaction (what rookeryd's log store does).
+// A single-session write waits for exactly one such commit, so the two explain the set-1x1
+// rows of docs/benchmarks.md on the machine at hand.
+#include <CLI/CLI.hpp>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "storage/lmdb_env.hpp"
+#include "storage/log_store.hpp"
+
+namespace {
+
+constexpr std::size_t record_bytes = 200;
+
+void report(const char* what, std::vector<double> micros) {
+  std::sort(micros.begin(), micros.end());
+  auto at = [&](double q) { return micros[static_cast<std::size_t>(q * static_cast<double>(micros.size() - 1))]; };
+  std::printf("%-12s p50 %6.0f us  p90 %6.0f us  p99 %6.0f us  (%zu commits)\n", what, at(0.5), at(0.9), at(0.99),
+              micros.size());
+}
+
+std::vector<double> timed(int samples, const std::function<void(int)>& commit) {
+  std::vector<double> micros;
+  micros.reserve(static_cast<std::size_t>(samples));
+  for (int i = 0; i < samples; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    commit(i);
+    micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+  }
+  return micros;
+}
+
+[[noreturn]] void fail(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
+
+std::vector<double> append_only(const std::filesystem::path& file, int samples) {
+  int fd = ::open(file.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0644);
+  if (fd < 0) fail("open " + file.string());
+  if (int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(samples) * record_bytes); rc != 0) {
+    errno = rc;
+    fail("posix_fallocate");
+  }
+  if (::fsync(fd) != 0) fail("fsync");
+  const std::string record(record_bytes, 'r');
+  auto micros = timed(samples, [&](int i) {
+    if (::pwrite(fd, record.data(), record.size(), static_cast<off_t>(i) * record_bytes) < 0) fail("pwrite");
+    if (::fdatasync(fd) != 0) fail("fdatasync");
+  });
+  ::close(fd);
+  return micros;
+}
+
+std::vector<double> lmdb_log(const std::filesystem::path& directory, int samples) {
+  rookery::storage::lmdb_options options;
+  options.directory = directory.string();
+  rookery::storage::lmdb_env env(options);
+  rookery::storage::log_store log(env);
+  const std::string record(record_bytes, 'r');
+  return timed(samples, [&](int i) { log.append({{int64_t{i} + 1, record}}); });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"rookery-sync-probe: the cost of one durable commit on the disk holding --dir"};
+  std::string dir;
+  int samples = 400;
+  app.add_option("--dir", dir, "a directory on the disk to measure; the probe works in a new folder inside it")
+      ->required();
+  app.add_option("--samples", samples, "commits timed per method")->check(CLI::Range(10, 1000000));
+  CLI11_PARSE(app, argc, argv);
+
+  const auto work = std::filesystem::path(dir) / ("rookery-sync-probe." + std::to_string(::getpid()));
+  try {
+    std::filesystem::create_directories(work / "lmdb");
+    report("append-only", append_only(work / "log", samples));
+    report("lmdb log", lmdb_log(work / "lmdb", samples));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "rookery-sync-probe: %s\n", e.what());
+    std::filesystem::remove_all(work);
+    return 1;
+  }
+  std::filesystem::remove_all(work);
+  return 0;
+}
