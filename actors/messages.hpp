@@ -43,12 +43,13 @@ using commands_atom = caf::atom_constant<caf::atom("commands")>;
 using outbox_atom = caf::atom_constant<caf::atom("outbox")>;
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
 
-// Sequencer <-> log store; tree -> snapshotter.
+// Sequencer <-> log store; tree -> snapshotter -> log store.
 using append_atom = caf::atom_constant<caf::atom("append")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using durable_atom = caf::atom_constant<caf::atom("durable")>;
 using log_failed_atom = caf::atom_constant<caf::atom("logfailed")>;
 using image_atom = caf::atom_constant<caf::atom("image")>;
+using covered_atom = caf::atom_constant<caf::atom("covered")>;
 
 // Session tracker.
 using opened_atom = caf::atom_constant<caf::atom("opened")>;

@@ -12,6 +12,7 @@ target_link_libraries(caf INTERFACE ${CAF_IO_LIBRARY} ${CAF_CORE_LIBRARY} Thread
 
 find_package(CapnProto REQUIRED)
 pkg_check_modules(LMDB REQUIRED IMPORTED_TARGET lmdb)
+find_package(ZLIB REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(tomlplusplus REQUIRED)
 find_package(CLI11 REQUIRED)

@@ -21,28 +21,30 @@
 #include "actors/watch/watch_manager.hpp"
 #include "runtime/net/client_listener.hpp"
 #include "runtime/supervision/role_watch.hpp"
-#include "storage/log_store.hpp"
+#include "storage/txn_journal.hpp"
 #include "storage/tree_image.hpp"
 
 namespace rookery {
 namespace {
 
-std::shared_ptr<request::recovered_tree> recover(storage::lmdb_env& env, const server_config& config) {
+std::shared_ptr<request::recovered_tree> recover(storage::lmdb_env& env, const storage::txn_journal& journal,
+                                                 const server_config& config) {
   auto recovered = std::make_shared<request::recovered_tree>();
   recovered->tree = std::make_unique<storage::data_tree>();
   storage::snapshot_image image(env);
   int64_t image_zxid = storage::load_image(image, *recovered->tree);
   recovered->machine = std::make_unique<request::tree_core>(
       *recovered->tree, request::read_settings{config.reconfig_enabled}, image_zxid);
-  storage::log_store log(env);
   int64_t replayed = 0;
-  log.for_each_after(image_zxid, [&](int64_t, std::string_view bytes) {
+  journal.for_each_after(image_zxid, [&](int64_t, std::string_view bytes) {
     recovered->machine->replay(*request::txn_buffer::copy_of(bytes));
     ++replayed;
   });
-  spdlog::info("recovered {} znodes and {} sessions: image at zxid 0x{:x}, {} log entries replayed, last zxid 0x{:x}",
-               recovered->tree->node_count(), recovered->tree->sessions().size(), image_zxid, replayed,
-               recovered->machine->last_applied_zxid());
+  spdlog::info(
+      "recovered {} znodes and {} sessions: image at zxid 0x{:x}, {} log entries replayed from {} segments, last zxid "
+      "0x{:x}",
+      recovered->tree->node_count(), recovered->tree->sessions().size(), image_zxid, replayed, journal.segment_count(),
+      recovered->machine->last_applied_zxid());
   return recovered;
 }
 
@@ -77,7 +79,13 @@ int run_standalone_server(const server_config& config) {
   options.map_initial_bytes = config.storage_map_initial_mb << 20;
   options.map_max_bytes = config.storage_map_max_mb << 20;
   auto env = std::make_shared<storage::lmdb_env>(options);
-  auto recovered = recover(*env, config);
+  storage::journal_options journal_options;
+  journal_options.directory = (std::filesystem::path(config.data_dir) / "log").string();
+  journal_options.segment_bytes = config.storage_log_segment_mb << 20;
+  journal_options.preallocate_bytes = config.storage_log_preallocate_mb << 20;
+  auto journal = std::make_shared<storage::txn_journal>(journal_options);
+  auto recovered = recover(*env, *journal, config);
+  const int64_t recovered_zxid = recovered->machine->last_applied_zxid();
 
   caf::actor_system_config cfg;
   cfg.load<caf::io::middleman>();
@@ -89,8 +97,8 @@ int run_standalone_server(const server_config& config) {
   auto shared_config = std::make_shared<const server_config>(config);
   auto watches = system.spawn(watch::watch_manager);
   auto tracker = system.spawn(session::tracker_actor, config.tick_time_ms);
-  auto log = system.spawn<caf::detached>(log::log_actor, env);
-  auto snapshots = system.spawn<caf::detached>(snapshot::snapshotter, env);
+  auto log = system.spawn<caf::detached>(log::log_actor, std::move(journal), recovered_zxid);
+  auto snapshots = system.spawn<caf::detached>(snapshot::snapshotter, env, log);
   // Read from the recovered tree before the tree actor owns it.
   auto sequencer_core = sequencer_for(*recovered->machine, config);
   auto tree = system.spawn(request::tree_actor, recovered, request::tree_roles{watches, tracker, snapshots}, config);

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libcaf-dev capnproto libcapnp-dev liblmdb-dev libspdlog-dev libtomlplusplus-dev
-  libcli11-dev libssl-dev catch2
+  libcli11-dev libssl-dev zlib1g-dev catch2
   zookeeper zookeeper-bin libzookeeper-mt-dev python3-kazoo python3-pytest netcat-openbsd
   procps
   # Apache Curator 5.4 (framework + recipes; client, guava, slf4j, jackson come as dependencies)

@@ -34,8 +34,6 @@ storage_error::kind kind_of(int rc) noexcept {
 
 }  // namespace
 
-storage_error::storage_error(kind k, std::string msg) : std::runtime_error(std::move(msg)), kind_(k) {}
-
 void throw_mdb(int rc, const char* what) {
   std::string msg = std::string(what) + ": " + mdb_strerror(rc);
   // An oversized key is a caller bug, not a storage fault.
@@ -45,8 +43,6 @@ void throw_mdb(int rc, const char* what) {
 
 const char* db_name(db d) noexcept {
   switch (d) {
-    case db::log:
-      return "log";
     case db::nodes:
       return "nodes";
     case db::sessions:

@@ -2,6 +2,8 @@
 
 #include <lmdb.h>
 
+#include "storage/storage_error.hpp"
+
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -16,16 +18,6 @@
 
 namespace rookery::storage {
 
-class storage_error : public std::runtime_error {
- public:
-  enum class kind { map_full, no_space, io, corrupt };
-  storage_error(kind k, std::string msg);
-  kind what_kind() const noexcept { return kind_; }
-
- private:
-  kind kind_;
-};
-
 // Throws the storage_error (or std::invalid_argument for MDB_BAD_VALSIZE)
 // that matches an LMDB / errno return code.
 [[noreturn]] void throw_mdb(int rc, const char* what);
@@ -39,18 +31,14 @@ struct lmdb_options {
   int64_t map_max_bytes = int64_t{16} << 30;
 };
 
-// Every named database in the environment, declared here only, so the log
-// store and the snapshot image agree on names and can share one write
-// transaction (image write + log truncation must commit together).
-enum class db : unsigned { log, nodes, sessions, meta };
-inline constexpr std::size_t db_count = 4;
+// Every named database in the environment, declared here only. The image's
+// parts must change together, in one write transaction.
+enum class db : unsigned { nodes, sessions, meta };
+inline constexpr std::size_t db_count = 3;
 const char* db_name(db d) noexcept;
 
 // Keys of the meta database.
 namespace meta_key {
-// Highest zxid ever appended; kept apart from the log so truncating the log
-// to empty does not forget where it ended.
-inline constexpr std::string_view log_last_zxid = "log.last_zxid";
 inline constexpr std::string_view image_zxid = "image.zxid";
 }  // namespace meta_key
 

@@ -153,21 +153,7 @@ void snapshot_image::write(const image_batch& batch) {
       t.put(db::sessions, std::string_view(key, sizeof key), record);
     }
 
-    // Drop the log entries the image now covers. Log keys are big-endian
-    // zxids, so they are the leading run of the log database.
-    {
-      cursor c(t, db::log);
-      for (bool ok = c.first(); ok; ok = c.next()) {
-        auto k = c.key();
-        if (k.size() != 8) throw storage_error(storage_error::kind::corrupt, "log key of unexpected size");
-        if (static_cast<int64_t>(get_be64(k.data())) > batch.zxid) break;
-        c.del();
-      }
-    }
-
     t.put_i64(db::meta, meta_key::image_zxid, batch.zxid);
-    int64_t log_last = t.get_i64(db::meta, meta_key::log_last_zxid).value_or(0);
-    if (log_last < batch.zxid) t.put_i64(db::meta, meta_key::log_last_zxid, batch.zxid);
   });
 }
 

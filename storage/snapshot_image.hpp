@@ -24,10 +24,11 @@ struct image_batch {
 };
 
 // On-disk image of the tree and the session table at one zxid, updated
-// incrementally. The image and the log live in the same lmdb_env, so moving
-// the image forward and dropping the log entries it now covers is one
-// atomic commit: after a crash there is always image + log = every durable
-// transaction, with no gap and no double-apply.
+// incrementally. Together with the journal (txn_journal) it holds every
+// durable transaction: recovery loads the image and replays the journal's
+// records above the image's zxid, so journal segments the image covers may
+// be deleted once an image write has committed, and a crash in between only
+// leaves records that replay skips.
 //
 // Paths of any length are accepted; paths longer than LMDB's key limit
 // (511 bytes) are stored under a hashed key with the path in the value.
@@ -35,10 +36,8 @@ class snapshot_image {
  public:
   explicit snapshot_image(lmdb_env& env);
 
-  // One write transaction: applies the batch, deletes every log entry with
-  // zxid <= batch.zxid, and records batch.zxid as the image zxid (and as the
-  // log's last zxid if the log was behind it, e.g. after a SNAP from the
-  // leader). batch.zxid below zxid() throws std::invalid_argument.
+  // One write transaction: applies the batch and records batch.zxid as the
+  // image zxid. batch.zxid below zxid() throws std::invalid_argument.
   void write(const image_batch& batch);
 
   // 0 for a fresh store.

@@ -6,10 +6,10 @@
 
 namespace rookery::log {
 
-caf::behavior log_actor(caf::stateful_actor<log_state>* self, std::shared_ptr<storage::lmdb_env> env) {
-  self->state.env = env;
-  self->state.store = std::make_unique<storage::log_store>(*env);
-  self->state.expected_next = self->state.store->last_zxid() + 1;
+caf::behavior log_actor(caf::stateful_actor<log_state>* self, std::shared_ptr<storage::txn_journal> journal,
+                        int64_t last_zxid) {
+  self->state.journal = std::move(journal);
+  self->state.expected_next = last_zxid + 1;
   return {
       [=](append_atom, const shared_log_batch& entries) {
         auto& st = self->state;
@@ -27,15 +27,14 @@ caf::behavior log_actor(caf::stateful_actor<log_state>* self, std::shared_ptr<st
         auto& st = self->state;
         st.flush_scheduled = false;
         if (st.batch.empty()) return;
-        std::vector<storage::log_record> records;
-        records.reserve(st.batch.size());
-        for (const auto& entry : st.batch) records.push_back({entry.zxid, entry.txn->bytes()});
+        st.records.clear();
+        for (const auto& entry : st.batch) st.records.push_back({entry.zxid, entry.txn->bytes()});
         int64_t first = st.batch.front().zxid;
         int64_t last = st.batch.back().zxid;
         try {
-          st.store->append(records);
+          st.journal->append(st.records);
           ++st.commits;
-          st.records += records.size();
+          st.records_logged += st.records.size();
           self->send(st.proposer, durable_atom::value, last);
         } catch (const std::exception& e) {
           spdlog::error("log append of zxid 0x{:x}..0x{:x} failed: {}", first, last, e.what());
@@ -44,7 +43,15 @@ caf::behavior log_actor(caf::stateful_actor<log_state>* self, std::shared_ptr<st
         }
         st.batch.clear();
       },
-      [=](stats_atom) { return std::make_pair(self->state.commits, self->state.records); },
+      [=](covered_atom, int64_t image_zxid) {
+        try {
+          self->state.journal->drop_through(image_zxid);
+        } catch (const std::exception& e) {
+          // The segments stay and are tried again with the next image.
+          spdlog::warn("could not delete log segments the image covers: {}", e.what());
+        }
+      },
+      [=](stats_atom) { return std::make_pair(self->state.commits, self->state.records_logged); },
   };
 }
 

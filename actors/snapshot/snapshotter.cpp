@@ -6,8 +6,10 @@
 
 namespace rookery::snapshot {
 
-caf::behavior snapshotter(caf::stateful_actor<snapshotter_state>* self, std::shared_ptr<storage::lmdb_env> env) {
+caf::behavior snapshotter(caf::stateful_actor<snapshotter_state>* self, std::shared_ptr<storage::lmdb_env> env,
+                          caf::actor log_store) {
   self->state.env = env;
+  self->state.log_store = std::move(log_store);
   self->state.image = std::make_unique<storage::snapshot_image>(*env);
   return {
       [=](image_atom, const shared_image_batch& incoming) {
@@ -34,6 +36,7 @@ caf::behavior snapshotter(caf::stateful_actor<snapshotter_state>* self, std::sha
                         batch.erased_nodes.size());
           st.nodes.clear();
           st.sessions.clear();
+          self->send(st.log_store, covered_atom::value, batch.zxid);
         } catch (const std::exception& e) {
           spdlog::error("image write at zxid 0x{:x} failed, kept for the next batch: {}", batch.zxid, e.what());
           // Put the moved records back.

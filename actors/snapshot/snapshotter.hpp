@@ -1,7 +1,8 @@
 #pragma once
 // Keeps the on-disk tree image current: the tree hands over the nodes and sessions changed
-// since the last batch; one LMDB transaction writes them and drops the log entries the
-// image now covers. A failed write is merged into the next batch, so nothing is skipped.
+// since the last batch; one LMDB transaction writes them, and then the log store hears how
+// far the image reaches, so it can delete what the image covers. A failed write is merged
+// into the next batch, so nothing is skipped.
 #include <caf/all.hpp>
 
 #include <map>
@@ -20,9 +21,11 @@ struct snapshotter_state {
   std::map<std::string, std::optional<std::string>> nodes;
   std::map<int64_t, std::optional<std::string>> sessions;
   int64_t zxid = 0;
+  caf::actor log_store;
   static inline const char* name = "snapshotter";
 };
 
-caf::behavior snapshotter(caf::stateful_actor<snapshotter_state>* self, std::shared_ptr<storage::lmdb_env> env);
+caf::behavior snapshotter(caf::stateful_actor<snapshotter_state>* self, std::shared_ptr<storage::lmdb_env> env,
+                          caf::actor log_store);
 
 }  // namespace rookery::snapshot

@@ -1,7 +1,8 @@
-// Times one durable commit of a 200-byte record on the disk holding --dir, two ways:
+// Times one durable commit of a 200-byte record on the disk holding --dir, three ways:
 //   append-only: pwrite into a preallocated file, then fdatasync (how ZooKeeper's log commits);
-//   lmdb log:    log_store::append, one LMDB write transaction (what rookeryd's log store does).
-// A single-session write waits for exactly one such commit, so the two explain the set-1x1
+//   rookery log: txn_journal::append, what rookeryd's log store does per batch;
+//   lmdb commit: one LMDB write transaction (what the log cost when it was kept in LMDB).
+// A single-session write waits for exactly one log commit, so these explain the set-1x1
 // rows of docs/benchmarks.md on the machine at hand.
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
@@ -17,7 +18,7 @@
 #include <vector>
 
 #include "storage/lmdb_env.hpp"
-#include "storage/log_store.hpp"
+#include "storage/txn_journal.hpp"
 
 namespace {
 
@@ -60,13 +61,22 @@ std::vector<double> append_only(const std::filesystem::path& file, int samples) 
   return micros;
 }
 
-std::vector<double> lmdb_log(const std::filesystem::path& directory, int samples) {
+std::vector<double> rookery_log(const std::filesystem::path& directory, int samples) {
+  rookery::storage::txn_journal journal({directory.string()});
+  const std::string record(record_bytes, 'r');
+  return timed(samples, [&](int i) { journal.append({{int64_t{i} + 1, record}}); });
+}
+
+std::vector<double> lmdb_commit(const std::filesystem::path& directory, int samples) {
   rookery::storage::lmdb_options options;
   options.directory = directory.string();
   rookery::storage::lmdb_env env(options);
-  rookery::storage::log_store log(env);
   const std::string record(record_bytes, 'r');
-  return timed(samples, [&](int i) { log.append({{int64_t{i} + 1, record}}); });
+  char key[8];
+  return timed(samples, [&](int i) {
+    rookery::storage::put_be64(key, static_cast<uint64_t>(i));
+    env.write([&](rookery::storage::txn& t) { t.put(rookery::storage::db::meta, std::string_view(key, 8), record); });
+  });
 }
 
 }  // namespace
@@ -83,8 +93,9 @@ int main(int argc, char** argv) {
   const auto work = std::filesystem::path(dir) / ("rookery-sync-probe." + std::to_string(::getpid()));
   try {
     std::filesystem::create_directories(work / "lmdb");
-    report("append-only", append_only(work / "log", samples));
-    report("lmdb log", lmdb_log(work / "lmdb", samples));
+    report("append-only", append_only(work / "plain", samples));
+    report("rookery log", rookery_log(work / "log", samples));
+    report("lmdb commit", lmdb_commit(work / "lmdb", samples));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rookery-sync-probe: %s\n", e.what());
     std::filesystem::remove_all(work);

@@ -105,6 +105,9 @@ void apply_storage_key(const std::string& key, const toml::node& node, server_co
   const std::string name = key_name("storage", key);
   if (key == "map_initial_mb") config.storage_map_initial_mb = integer_in_range<int64_t>(node, name, 1, 1 << 24);
   else if (key == "map_max_mb") config.storage_map_max_mb = integer_in_range<int64_t>(node, name, 1, 1 << 24);
+  else if (key == "log_segment_mb") config.storage_log_segment_mb = integer_in_range<int64_t>(node, name, 1, 1 << 16);
+  else if (key == "log_preallocate_mb")
+    config.storage_log_preallocate_mb = integer_in_range<int64_t>(node, name, 1, 1 << 16);
   else if (key == "snapshot_every_txns")
     config.snapshot_every_txns = integer_in_range<int32_t>(node, name, 1, 100000000);
   else throw config_error("unknown key '" + name + "'");

@@ -41,6 +41,8 @@ struct server_config {
   int32_t container_check_interval_ms = 60000;
   int64_t storage_map_initial_mb = 64;
   int64_t storage_map_max_mb = 16384;
+  int64_t storage_log_segment_mb = 64;
+  int64_t storage_log_preallocate_mb = 16;
   int32_t snapshot_every_txns = 5000;
 
   int32_t effective_min_session_timeout() const {

@@ -83,29 +83,37 @@ def fill_until_refused(zk, value, attempts):
     return attempts, None
 
 
-def test_full_store_refuses_writes_and_keeps_serving_reads():
-    s = harness.Server(rookeryd_extra_config=["[storage]", "map_initial_mb = 1", "map_max_mb = 2"])
+def test_image_at_its_map_maximum_loses_no_write():
+    # The image (LMDB) may not grow past map_max_mb, but the log is what makes a write
+    # durable: writes go on, the image catches up once it fits again, and a restart recovers
+    # everything from the image plus the log.
+    s = harness.Server(rookeryd_extra_config=[
+        "[storage]", "map_initial_mb = 1", "map_max_mb = 2", "snapshot_every_txns = 1"])
     try:
         s.start()
         zk = KazooClient(hosts=s.connect_string, timeout=10)
         zk.start(timeout=10)
         zk.create("/before", b"safe")
         value = b"x" * 200_000
-        written, refused = fill_until_refused(zk, value, attempts=40)
-        assert refused is not None, "a 2 MiB store took 8 MB"
-        # The log could not take it: SYSTEMERROR (-1), and nothing of it was applied.
-        assert isinstance(refused, SystemZookeeperError), repr(refused)
-        assert zk.exists("/fill-%d" % written) is None
-        assert written >= 1
-        # Reads go on, the earlier data is intact, and small writes that fit still work
-        # once space is freed.
+        for i in range(20):  # 4 MB of values: twice what the image may hold
+            zk.create("/fill-%d" % i, value)
+        tail = s.log_tail()
+        assert "image write" in tail and "map full" in tail, tail
+        zk.stop()
+        zk.close()
+
+        s.restart()
+        zk = KazooClient(hosts=s.connect_string, timeout=10)
+        zk.start(timeout=10)
         assert zk.get("/before")[0] == b"safe"
-        assert len(zk.get_children("/")) >= written + 1
-        for i in range(written):
+        for i in range(20):
+            assert zk.get("/fill-%d" % i)[0] == value
+        for i in range(20):
             zk.delete("/fill-%d" % i)
         zk.create("/after", b"fits")
         zk.stop()
         zk.close()
+
         s.restart()
         zk = KazooClient(hosts=s.connect_string, timeout=10)
         zk.start(timeout=10)
@@ -146,8 +154,9 @@ def test_reconfig_enabled_answers_unimplemented_on_a_standalone_server():
 
 
 def test_disk_full_refuses_writes_loses_nothing_and_recovers():
-    # A file-size limit stands in for a full disk: LMDB's file cannot grow any more.
-    s = harness.Server()
+    # A file-size limit stands in for a full disk: no file can grow past it, so the log's
+    # segment (grown in steps of 1 MiB here) runs out of room.
+    s = harness.Server(rookeryd_extra_config=["[storage]", "log_preallocate_mb = 1"])
     s.file_size_limit = 3 << 20
     try:
         s.start()

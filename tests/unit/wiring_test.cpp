@@ -38,6 +38,8 @@
 #include "runtime/zk/protocol.hpp"
 #include "storage/data_tree.hpp"
 #include "storage/lmdb_env.hpp"
+#include "storage/txn_journal.hpp"
+#include "tests/unit/support/file_size_limit.hpp"
 #include "tests/unit/support/reply_frames.hpp"
 #include "tests/unit/support/request_bodies.hpp"
 
@@ -169,9 +171,9 @@ caf::behavior figures_probe(caf::stateful_actor<figures_probe_state>* self) {
 // ---------------------------------------------------------------------------------------
 // The server.
 
-// The real log store on LMDB, or the scripted one that lets the test decide when writes
-// become durable.
-enum class durability { lmdb, scripted };
+// The real log store on its journal, or the scripted one that lets the test decide when
+// writes become durable.
+enum class durability { journal, scripted };
 
 class temp_dir {
  public:
@@ -189,15 +191,23 @@ class temp_dir {
   std::string path_;
 };
 
-// The LMDB map may grow to this, and a write that does not fit fails like a full disk.
-constexpr int64_t map_max_bytes = 1 << 20;
+// Tests that fill the disk let no file grow past this (test::file_size_limit).
+constexpr int64_t disk_room_bytes = 1 << 20;
 
 std::shared_ptr<storage::lmdb_env> open_env(const temp_dir& dir) {
   storage::lmdb_options options;
   options.directory = dir.path();
-  options.map_initial_bytes = map_max_bytes;
-  options.map_max_bytes = map_max_bytes;
+  options.map_initial_bytes = disk_room_bytes;
+  options.map_max_bytes = disk_room_bytes;
   return std::make_shared<storage::lmdb_env>(options);
+}
+
+std::shared_ptr<storage::txn_journal> open_journal(const temp_dir& dir) {
+  storage::journal_options options;
+  options.directory = dir.path() + "/log";
+  // Small steps, so a write that cannot fit is one that needs the file grown.
+  options.preallocate_bytes = 64 << 10;
+  return std::make_shared<storage::txn_journal>(options);
 }
 
 caf::actor_system_config& deterministic(caf::actor_system_config& cfg) {
@@ -212,6 +222,7 @@ class standalone_server {
   // Declared first, so that they outlive every actor handle.
   temp_dir data_dir_;
   std::shared_ptr<storage::lmdb_env> env_;
+  std::shared_ptr<storage::txn_journal> journal_;
   caf::actor_system_config cfg_;
   caf::actor_system system_;
   caf::scheduler::test_coordinator& sched_;
@@ -222,6 +233,7 @@ class standalone_server {
  public:
   standalone_server(durability store, uint32_t order)
       : env_(open_env(data_dir_)),
+        journal_(open_journal(data_dir_)),
         system_(deterministic(cfg_)),
         sched_(dynamic_cast<caf::scheduler::test_coordinator&>(system_.scheduler())),
         shuffle_(order == 0 ? std::nullopt : std::optional<std::mt19937>(order)),
@@ -240,8 +252,8 @@ class standalone_server {
     // coordinator runs only actors it schedules.
     watches = system_.spawn(watch::watch_manager);
     tracker = system_.spawn(session::tracker_actor, config.tick_time_ms);
-    log = scripted_ ? system_.spawn(scripted_log) : system_.spawn(log::log_actor, env_);
-    snapshots = system_.spawn(snapshot::snapshotter, env_);
+    log = scripted_ ? system_.spawn(scripted_log) : system_.spawn(log::log_actor, journal_, int64_t{0});
+    snapshots = system_.spawn(snapshot::snapshotter, env_, log);
     tree = system_.spawn(request::tree_actor, recovered, request::tree_roles{watches, tracker, snapshots}, config);
     sequencer = system_.spawn(request::sequencer_actor, std::move(sequencer_core),
                               request::sequencer_roles{tree, log, tracker}, config);
@@ -558,8 +570,8 @@ TEST_CASE("a connection's hello reaches the tree and the watch manager before it
 TEST_CASE("a read pipelined behind a write of its connection is answered after it at a zxid not older") {
   const uint32_t order = GENERATE(range(0u, 16u));
   INFO("delivery order " << order);
-  // The real log store on LMDB: its group commits fall differently under each order.
-  standalone_server server(durability::lmdb, order);
+  // The real log store: its group commits fall differently under each order.
+  standalone_server server(durability::journal, order);
   test_client c1 = server.connected_client(1);  // session created at zxid 1
 
   c1.send({create("/a", "v1"), get_data("/a")});
@@ -619,10 +631,11 @@ TEST_CASE("a watch event reaches the connection before the reply of any later re
 TEST_CASE("a write the log cannot persist is answered SYSTEMERROR and the next write reuses its zxid") {
   const uint32_t order = GENERATE(range(0u, 16u));
   INFO("delivery order " << order);
-  // The real log store: a write larger than its map fails its commit, as on a full disk.
-  standalone_server server(durability::lmdb, order);
+  // The real log store on a full disk: a write that needs the file grown fails its commit.
+  standalone_server server(durability::journal, order);
+  test::file_size_limit full_disk(disk_room_bytes);
   test_client c1 = server.connected_client(1);  // zxid 1
-  const std::string too_big(map_max_bytes, 'x');
+  const std::string too_big(disk_room_bytes, 'x');
 
   c1.send({create("/a", "v1")});
   server.run();

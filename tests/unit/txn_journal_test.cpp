@@ -1,0 +1,377 @@
+#include "storage/journal_format.hpp"
+#include "storage/storage_error.hpp"
+#include "storage/txn_journal.hpp"
+#include "tests/unit/support/file_size_limit.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+using namespace rookery::storage;
+namespace fs = std::filesystem;
+namespace format = rookery::storage::journal_format;
+
+namespace {
+
+constexpr int64_t MiB = int64_t{1} << 20;
+
+struct temp_dir {
+  fs::path root;
+  temp_dir() {
+    std::string tmpl = "/tmp/rookery-journal-test-XXXXXX";
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    root = tmpl;
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(root, ec);
+  }
+  // Small sizes so a few records roll segments over and grow them.
+  journal_options opts(int64_t segment = 4096, int64_t preallocate = 1024) const {
+    return journal_options{(root / "log").string(), segment, preallocate};
+  }
+};
+
+using records = std::vector<std::pair<int64_t, std::string>>;
+
+records read_all(const txn_journal& journal, int64_t after = 0) {
+  records out;
+  journal.for_each_after(after, [&](int64_t z, std::string_view b) { out.emplace_back(z, std::string(b)); });
+  return out;
+}
+
+void append_range(txn_journal& journal, int64_t from, int64_t to, std::size_t bytes = 100) {
+  std::vector<std::string> values;
+  for (int64_t z = from; z <= to; ++z) values.push_back(std::string(bytes, static_cast<char>('a' + z % 26)));
+  std::vector<log_record> batch;
+  for (int64_t z = from; z <= to; ++z) batch.push_back({z, values[static_cast<std::size_t>(z - from)]});
+  journal.append(batch);
+}
+
+records expected_range(int64_t from, int64_t to, std::size_t bytes = 100) {
+  records out;
+  for (int64_t z = from; z <= to; ++z) out.emplace_back(z, std::string(bytes, static_cast<char>('a' + z % 26)));
+  return out;
+}
+
+std::vector<fs::path> segment_files(const temp_dir& dir) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(dir.root / "log")) out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_at(const fs::path& p, std::size_t offset, std::string_view bytes) {
+  int fd = ::open(p.c_str(), O_WRONLY);
+  REQUIRE(fd >= 0);
+  REQUIRE(::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset)) == static_cast<ssize_t>(bytes.size()));
+  ::close(fd);
+}
+
+// Where the valid records of a segment file end.
+std::size_t valid_end(const fs::path& p) {
+  return format::scan_records(read_file(p), [](int64_t, std::string_view) {}).valid_end;
+}
+
+}  // namespace
+
+TEST_CASE("journal format: records round trip and the scan stops at zero fill", "[journal_format]") {
+  std::vector<char> segment;
+  format::append_segment_header(segment, 0x500000001);
+  format::append_record(segment, 0x500000001, "one");
+  format::append_record(segment, 0x500000002, std::string(70000, 'x'));
+  format::append_record(segment, 0x600000001, std::string_view("\0z\0", 3));
+  const std::size_t end = segment.size();
+  segment.resize(end + 4096, '\0');
+
+  std::string_view bytes(segment.data(), segment.size());
+  CHECK(format::read_segment_header(bytes) == int64_t{0x500000001});
+  records seen;
+  auto scan = format::scan_records(bytes, [&](int64_t z, std::string_view p) { seen.emplace_back(z, std::string(p)); });
+  CHECK_FALSE(scan.torn);
+  CHECK(scan.valid_end == end);
+  CHECK(scan.last_zxid == 0x600000001);
+  REQUIRE(seen.size() == 3);
+  CHECK(seen[0] == std::make_pair(int64_t{0x500000001}, std::string("one")));
+  CHECK(seen[1].second == std::string(70000, 'x'));
+  CHECK(seen[2].second == std::string("\0z\0", 3));
+
+  // Without zero fill after it, the last record ends the data exactly.
+  CHECK_FALSE(format::scan_records(bytes.substr(0, end), [](int64_t, std::string_view) {}).torn);
+}
+
+TEST_CASE("journal format: a torn or damaged record ends the valid records", "[journal_format]") {
+  std::vector<char> segment;
+  format::append_segment_header(segment, 1);
+  format::append_record(segment, 1, "first");
+  const std::size_t first_end = segment.size();
+  format::append_record(segment, 2, "second record");
+  const std::size_t second_end = segment.size();
+  auto scan_of = [](const std::vector<char>& s) {
+    return format::scan_records(std::string_view(s.data(), s.size()), [](int64_t, std::string_view) {});
+  };
+
+  SECTION("cut inside the payload") {
+    auto cut = segment;
+    cut.resize(second_end - 3);
+    auto scan = scan_of(cut);
+    CHECK(scan.torn);
+    CHECK(scan.valid_end == first_end);
+    CHECK(scan.last_zxid == 1);
+  }
+  SECTION("cut inside the header") {
+    auto cut = segment;
+    cut.resize(first_end + 6);
+    CHECK(scan_of(cut).torn);
+    CHECK(scan_of(cut).valid_end == first_end);
+  }
+  SECTION("a flipped payload byte fails the checksum") {
+    auto damaged = segment;
+    damaged[second_end - 1] ^= 0x20;
+    auto scan = scan_of(damaged);
+    CHECK(scan.torn);
+    CHECK(scan.valid_end == first_end);
+  }
+  SECTION("a flipped zxid byte fails the checksum") {
+    auto damaged = segment;
+    damaged[first_end + 8] ^= 0x01;
+    CHECK(scan_of(damaged).valid_end == first_end);
+  }
+  SECTION("a length past the data") {
+    auto damaged = segment;
+    damaged[first_end + 2] = 0x7f;
+    CHECK(scan_of(damaged).torn);
+    CHECK(scan_of(damaged).valid_end == first_end);
+  }
+  SECTION("a zxid that does not increase") {
+    std::vector<char> s;
+    format::append_segment_header(s, 5);
+    format::append_record(s, 5, "a");
+    const std::size_t end = s.size();
+    format::append_record(s, 5, "again");
+    CHECK(scan_of(s).torn);
+    CHECK(scan_of(s).valid_end == end);
+  }
+  SECTION("bytes after a zero length are not zero fill") {
+    auto damaged = segment;
+    damaged.resize(second_end + 16, '\0');
+    damaged[second_end + 9] = 1;
+    auto scan = scan_of(damaged);
+    CHECK(scan.torn);
+    CHECK(scan.valid_end == second_end);
+  }
+  CHECK_FALSE(format::read_segment_header(std::string_view("RKJRNL0", 7)));
+  CHECK_FALSE(format::read_segment_header(std::string_view("NOTOURS!12345678", 16)));
+}
+
+TEST_CASE("journal records survive a reopen, across segments", "[txn_journal]") {
+  temp_dir dir;
+  const std::string big(MiB, 'B');  // a record bigger than a segment gets a segment of its own
+  {
+    txn_journal journal(dir.opts());
+    CHECK(journal.last_zxid() == 0);
+    CHECK(journal.segment_count() == 0);
+    CHECK(read_all(journal).empty());
+    for (int64_t z = 1; z <= 100; z += 10) append_range(journal, z, z + 9);
+    journal.append({{101, big}});
+    append_range(journal, 102, 110);
+    CHECK(journal.last_zxid() == 110);
+    CHECK(journal.segment_count() > 3);
+  }
+  txn_journal journal(dir.opts());
+  CHECK(journal.last_zxid() == 110);
+  auto all = read_all(journal);
+  REQUIRE(all.size() == 110);
+  auto expected = expected_range(1, 100);
+  for (std::size_t i = 0; i < 100; ++i) REQUIRE(all[i] == expected[i]);
+  CHECK(all[100] == std::make_pair(int64_t{101}, big));
+  CHECK(all[109] == expected_range(110, 110)[0]);
+
+  // Appends after a reopen continue where the journal ended.
+  append_range(journal, 111, 111);
+  CHECK(read_all(journal, 110) == expected_range(111, 111));
+}
+
+TEST_CASE("journal append rejects zxids out of order and empty records, writing nothing", "[txn_journal]") {
+  temp_dir dir;
+  txn_journal journal(dir.opts());
+  append_range(journal, 10, 12);
+
+  CHECK_THROWS_AS(journal.append({{12, "dup of last"}}), std::invalid_argument);
+  CHECK_THROWS_AS(journal.append({{5, "behind"}}), std::invalid_argument);
+  CHECK_THROWS_AS(journal.append({{13, "a"}, {15, "b"}, {14, "c"}}), std::invalid_argument);
+  CHECK_THROWS_AS(journal.append({{13, "a"}, {13, "b"}}), std::invalid_argument);
+  CHECK_THROWS_AS(journal.append({{13, "a"}, {14, ""}}), std::invalid_argument);
+  journal.append({});
+  CHECK(journal.last_zxid() == 12);
+  CHECK(read_all(journal) == expected_range(10, 12));
+
+  journal.append({{13, "ok"}, {int64_t{1} << 33, "an epoch later"}});
+  CHECK(journal.last_zxid() == int64_t{1} << 33);
+  CHECK(read_all(journal, 12).size() == 2);
+}
+
+TEST_CASE("for_each_after starts after the given zxid in any segment", "[txn_journal]") {
+  temp_dir dir;
+  txn_journal journal(dir.opts());
+  for (int64_t z = 1; z <= 200; z += 20) append_range(journal, z, z + 19);
+  CHECK(read_all(journal, -5).size() == 200);
+  CHECK(read_all(journal, 200).empty());
+  CHECK(read_all(journal, std::numeric_limits<int64_t>::max()).empty());
+  for (int64_t after : {0, 1, 19, 20, 21, 99, 150, 199}) {
+    INFO("after " << after);
+    CHECK(read_all(journal, after) == expected_range(after + 1, 200));
+  }
+}
+
+TEST_CASE("drop_through deletes covered segments and keeps the newest", "[txn_journal]") {
+  temp_dir dir;
+  {
+    txn_journal journal(dir.opts());
+    for (int64_t z = 1; z <= 200; z += 20) append_range(journal, z, z + 19);
+    const std::size_t segments = journal.segment_count();
+    REQUIRE(segments >= 4);
+
+    journal.drop_through(0);
+    CHECK(journal.segment_count() == segments);
+    journal.drop_through(120);
+    CHECK(journal.segment_count() < segments);
+    CHECK(segment_files(dir).size() == journal.segment_count());
+    // Whatever is left still holds every record above 120.
+    auto rest = read_all(journal, 120);
+    CHECK(rest == expected_range(121, 200));
+
+    journal.drop_through(1000);  // the image is past everything
+    CHECK(journal.segment_count() == 1);
+    CHECK(journal.last_zxid() == 200);
+  }
+  txn_journal journal(dir.opts());
+  CHECK(journal.last_zxid() == 200);
+  CHECK(read_all(journal, 200).empty());
+  append_range(journal, 201, 201);
+  CHECK(read_all(journal, 200) == expected_range(201, 201));
+}
+
+TEST_CASE("a torn tail of the newest segment is cut off at reopen", "[txn_journal]") {
+  temp_dir dir;
+  fs::path newest;
+  {
+    txn_journal journal(dir.opts(MiB, MiB));
+    append_range(journal, 1, 5);
+    newest = segment_files(dir).back();
+  }
+  const std::size_t end = valid_end(newest);
+  // Half of a record that was being written when the machine stopped.
+  std::vector<char> torn;
+  format::append_record(torn, 6, std::string(100, 't'));
+  write_at(newest, end, std::string_view(torn.data(), torn.size() / 2));
+  {
+    txn_journal journal(dir.opts(MiB, MiB));
+    CHECK(journal.last_zxid() == 5);
+    CHECK(fs::file_size(newest) == end);
+    // Zxid 6 is reused by another transaction, which is shorter than the torn one.
+    journal.append({{6, "short"}});
+  }
+  txn_journal journal(dir.opts(MiB, MiB));
+  CHECK(journal.last_zxid() == 6);
+  auto all = read_all(journal);
+  REQUIRE(all.size() == 6);
+  CHECK(all.back() == std::make_pair(int64_t{6}, std::string("short")));
+}
+
+TEST_CASE("a newest segment whose header never landed is removed at reopen", "[txn_journal]") {
+  temp_dir dir;
+  {
+    txn_journal journal(dir.opts());
+    append_range(journal, 1, 3);
+  }
+  // A crash between creating the next segment and syncing its header.
+  std::ofstream(dir.root / "log" / "log.0000000000000004", std::ios::binary) << std::string(10, '\0');
+  txn_journal journal(dir.opts());
+  CHECK(journal.last_zxid() == 3);
+  CHECK(segment_files(dir).size() == 1);
+  append_range(journal, 4, 4);
+  CHECK(read_all(journal) == expected_range(1, 4));
+}
+
+TEST_CASE("damage before the newest segment's tail is reported, not skipped", "[txn_journal]") {
+  temp_dir dir;
+  {
+    txn_journal journal(dir.opts());
+    for (int64_t z = 1; z <= 100; z += 20) append_range(journal, z, z + 19);
+  }
+  auto files = segment_files(dir);
+  REQUIRE(files.size() >= 2);
+  write_at(files.front(), format::segment_header_bytes + format::record_header_bytes + 3, "X");
+  txn_journal journal(dir.opts());
+  try {
+    read_all(journal);
+    FAIL("a damaged record in an older segment was read past");
+  } catch (const storage_error& e) {
+    CHECK(e.what_kind() == storage_error::kind::corrupt);
+  }
+}
+
+TEST_CASE("an empty newest segment tells where the journal ended", "[txn_journal]") {
+  temp_dir dir;
+  {
+    txn_journal journal(dir.opts());
+    append_range(journal, 1, 3);
+  }
+  // Segments are named by the zxid they start at; only the name is left of this one.
+  std::vector<char> header;
+  format::append_segment_header(header, 40);
+  std::ofstream(dir.root / "log" / "log.0000000000000028", std::ios::binary).write(header.data(), header.size());
+  txn_journal journal(dir.opts());
+  CHECK(journal.last_zxid() == 39);
+  CHECK_THROWS_AS(journal.append({{39, "covered"}}), std::invalid_argument);
+  journal.append({{40, "forty"}});
+  CHECK(read_all(journal, 3) == records{{40, "forty"}});
+}
+
+TEST_CASE("no room for the log refuses the write and loses nothing", "[txn_journal]") {
+  temp_dir dir;
+  const std::size_t value_bytes = 200 * 1024;
+  int64_t stored = 0;
+  {
+    txn_journal journal(dir.opts(64 * MiB, 256 * 1024));
+    {
+      rookery::test::file_size_limit limit(MiB);
+      bool refused = false;
+      for (int64_t z = 1; z <= 20 && !refused; ++z) {
+        try {
+          append_range(journal, z, z, value_bytes);
+          stored = z;
+        } catch (const storage_error& e) {
+          CHECK(e.what_kind() == storage_error::kind::no_space);
+          refused = true;
+        }
+      }
+      REQUIRE(refused);
+      REQUIRE(stored >= 2);
+      CHECK(journal.last_zxid() == stored);
+      CHECK(read_all(journal).size() == static_cast<std::size_t>(stored));
+    }
+    // Room again: the same zxid goes through.
+    append_range(journal, stored + 1, stored + 1, value_bytes);
+  }
+  txn_journal journal(dir.opts(64 * MiB, 256 * 1024));
+  CHECK(journal.last_zxid() == stored + 1);
+  CHECK(read_all(journal) == expected_range(1, stored + 1, value_bytes));
+}
