@@ -35,6 +35,10 @@ std::shared_ptr<request::recovered_tree> recover(storage::lmdb_env& env, const s
   int64_t image_zxid = storage::load_image(image, *recovered->tree);
   recovered->machine = std::make_unique<request::tree_core>(
       *recovered->tree, request::read_settings{config.reconfig_enabled}, image_zxid);
+  if (journal.torn_bytes_cut() > 0)
+    spdlog::warn("cut a torn record (and {} bytes in all) off the log's tail: a write a crash interrupted, never "
+                 "acknowledged",
+                 journal.torn_bytes_cut());
   int64_t replayed = 0;
   journal.for_each_after(image_zxid, [&](int64_t, std::string_view bytes) {
     recovered->machine->replay(*request::txn_buffer::copy_of(bytes));

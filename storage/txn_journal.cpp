@@ -132,6 +132,7 @@ void txn_journal::recover_newest() {
     write_offset_ = static_cast<int64_t>(scan.valid_end);
     if (scan.torn) {
       // The end of a write that a crash cut short; it was never acknowledged.
+      torn_bytes_cut_ = allocated_ - write_offset_;
       cut_back_after_failed_write();
       if (unusable_) fail(EIO, "cut the torn tail of " + newest.path);
     }

@@ -62,6 +62,8 @@ class txn_journal {
   void drop_through(int64_t zxid);
 
   std::size_t segment_count() const noexcept { return segments_.size(); }
+  // Bytes of a torn record cut off when the journal was opened (0: none).
+  int64_t torn_bytes_cut() const noexcept { return torn_bytes_cut_; }
 
  private:
   struct segment {
@@ -83,6 +85,7 @@ class txn_journal {
   int64_t allocated_ = 0;     // size of the active segment's file
   int64_t last_zxid_ = 0;
   bool unusable_ = false;
+  int64_t torn_bytes_cut_ = 0;
   std::vector<char> scratch_;  // the batch's records, reused between appends
 };
 

@@ -284,11 +284,13 @@ TEST_CASE("a torn tail of the newest segment is cut off at reopen", "[txn_journa
   {
     txn_journal journal(dir.opts(MiB, MiB));
     CHECK(journal.last_zxid() == 5);
+    CHECK(journal.torn_bytes_cut() > 0);
     CHECK(fs::file_size(newest) == end);
     // Zxid 6 is reused by another transaction, which is shorter than the torn one.
     journal.append({{6, "short"}});
   }
   txn_journal journal(dir.opts(MiB, MiB));
+  CHECK(journal.torn_bytes_cut() == 0);
   CHECK(journal.last_zxid() == 6);
   auto all = read_all(journal);
   REQUIRE(all.size() == 6);
