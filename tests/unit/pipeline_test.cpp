@@ -655,6 +655,9 @@ TEST_CASE("create: the reference's check order") {
       {"trailing slash with an existing parent: BADARGUMENTS", "/exists/", 0, open, false, err::bad_arguments},
       {"a '.' component", "/exists/.", 0, open, false, err::bad_arguments},
       {"a '..' component", "/exists/..", 0, open, false, err::bad_arguments},
+      // U+1F600 in 4-byte UTF-8: ZooKeeper sees a surrogate pair, a forbidden range (§6.1).
+      {"a character above U+FFFF", "/exists/\xF0\x9F\x98\x80", 0, open, false, err::bad_arguments},
+      {"the last character below the surrogates is fine", "/exists/\xED\x9F\xBF", 0, open, false, err::ok},
       {"create / is NODEEXISTS", "/", 0, open, false, err::node_exists},
       {"an existing node", "/exists", 0, open, false, err::node_exists},
       {"path validation comes before the ephemeral-parent check", "/eph/.", 0, open, false, err::bad_arguments},
