@@ -1208,11 +1208,10 @@ CASES = [
      "multi sub-op create(op 1, flags=4): ZooKeeper answers a type-15 result (path + Stat), "
      "rookeryd a type-1 result (path only)"),
     ("multi_container_opcode_other_flags", case_multi_container_opcode_other_flags,
-     "multi sub-op createContainer(op 19) with flags 0/1/2: ZooKeeper 3.8.0 answers type 1, "
-     "rookeryd type 15"),
-    ("container_opcode_ephemeral_flags", case_container_opcode_ephemeral_flags,
-     "top-level createContainer(op 19) with flags 1/3: ZooKeeper makes a container "
-     "(ephemeralOwner 0), rookeryd an ephemeral node"),
+     "multi sub-op createContainer(op 19) with flags 0/1/2: ZooKeeper 3.8.0 runs a plain create "
+     "(type-1 result, flags 1 an ephemeral node), rookeryd keeps op 19 as 3.9.5 does (type 15, "
+     "a container)"),
+    ("container_opcode_ephemeral_flags", case_container_opcode_ephemeral_flags, None),
     ("multi_ttl_opcode_plain_flags", case_multi_ttl_opcode_plain_flags,
      "multi sub-op createTTL(op 21) with flags 0/1: ZooKeeper ignores the ttl and creates the "
      "node, rookeryd answers BADARGUMENTS"),
