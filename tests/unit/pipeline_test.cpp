@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -1099,6 +1100,28 @@ TEST_CASE("multi: success returns one result per op with the reference's result 
                                "trigger NodeChildrenChanged /" + at,
                                "c1 <- xid " + std::to_string(frames[0].xid) + at + " err 0",
                            });
+}
+
+// §8.1 (observed): a multi turns op 1 with flag 4 into a createContainer, unlike a top-level
+// create. Op 19 makes a container whatever its flags, in a multi as at top level.
+TEST_CASE("multi: container flag and container opcode") {
+  server s;
+  client c = s.connect();
+  auto results = multi_results(c.call(op::multi, multi_body({
+                                                      {op::create, create_body("/c", std::string(), open_acl(), 4)},
+                                                      {op::create_container, create_body("/e", std::string(), open_acl(), 1)},
+                                                  }))
+                                   .body);
+  REQUIRE(results.size() == 2);
+  CHECK(results[0].type == op::create2);
+  CHECK(results[0].path == "/c");
+  REQUIRE(results[0].stat);
+  CHECK(results[0].stat->ephemeral_owner == 0);
+  CHECK(results[1].type == op::create2);
+  REQUIRE(results[1].stat);
+  CHECK(results[1].stat->ephemeral_owner == 0);
+  CHECK(s.tree.containers() == std::set<std::string>{"/c", "/e"});
+  CHECK(s.tree.find_session(c.session)->ephemerals.empty());
 }
 
 TEST_CASE("multi: later ops see the effects of earlier ones") {
