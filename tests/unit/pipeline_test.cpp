@@ -1340,6 +1340,30 @@ TEST_CASE("getAllChildrenNumber on a fresh tree") {
   CHECK(c.call(op::get_all_children_number, path_body("/zookeeper")).body == unhex("00000002"));
 }
 
+// ZooKeeper's DataTree indexes the root under "" too, and reads do not validate their path.
+TEST_CASE("reads of the empty path answer for the root") {
+  server s;
+  client c = s.connect();
+  c.must_create("/a", 0, std::string("x"));
+  auto same_as_root = [&](int32_t opcode, std::string (*body)(std::string_view)) {
+    INFO("opcode " << opcode);
+    frame empty = c.call(opcode, body(""));
+    CHECK(empty.err == err::ok);
+    CHECK(empty.body == c.call(opcode, body("/")).body);
+  };
+  for (int32_t opcode : {op::exists, op::get_data, op::get_children, op::get_children2})
+    same_as_root(opcode, [](std::string_view path) { return watch_body(path); });
+  same_as_root(op::get_acl, path_body);
+  // It counts the keys starting with "/": the root's 4 descendants and the root itself.
+  CHECK(c.call(op::get_all_children_number, path_body("")).body == unhex("00000005"));
+  auto results = multi_results(
+      c.call(op::multi_read, multi_body({{op::get_data, watch_body("")}, {op::get_children, watch_body("")}})).body);
+  REQUIRE(results.size() == 2);
+  CHECK(results[0].type == op::get_data);
+  CHECK(results[0].stat == c.stat_of("/"));
+  CHECK(results[1].children == std::vector<std::string>{"a", "zookeeper"});
+}
+
 TEST_CASE("getEphemerals: the caller's session ephemerals, plain string prefix") {
   server s(true);
   client c = s.connect();
