@@ -42,7 +42,7 @@ struct read_call {
 
   // Looks a node up and checks `perm`; answers the error itself when it fails.
   const znode* readable(std::string_view path, int32_t perm) {
-    const znode* node = tree.find(path);
+    const znode* node = find(path);
     if (!node) {
       header_only(err::no_node);
       return nullptr;
@@ -140,8 +140,11 @@ void get_ephemerals(read_call& call) {
 }
 
 void sync(read_call& call) {
-  auto path = call.in.read_ustring_view();
-  call.success([&] { call.out.write_ustring(path); });
+  // The reply repeats the request's path field byte for byte, so a null path comes back null.
+  const std::size_t start = call.in.offset();
+  call.in.read_ustring_view();
+  const auto path_field = call.request.body.substr(start, call.in.offset() - start);
+  call.success([&] { call.out.bytes() += path_field; });
 }
 
 void ping(read_call& call) { zk::append_header_frame(call.output.frames, zk::xid::ping, call.request.last_zxid, err::ok); }

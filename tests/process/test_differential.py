@@ -1148,7 +1148,7 @@ def case_multi_ttl_opcode_plain_flags(lock, b):
 def case_null_path(lock, b):
     """A null path (ustring length -1). ZooKeeper dereferences it and answers MARSHALLINGERROR
     (an unexpected server exception, spec 5); sync echoes the null back (spec 6.10: verbatim).
-    rookeryd reads null as the empty string."""
+    rookeryd reads null as the empty string, except in sync."""
     n = W.w_string(None)
     lock.req(1, (W.OP_CREATE, W.create_body(None), "create(null)"))
     lock.req(1, (W.OP_DELETE, n + W.w_int(-1), "delete(null)"))
@@ -1216,8 +1216,8 @@ CASES = [
      "checkWatches on a connection without a watch, while another connection watches the path: "
      "ZooKeeper 3.8.0 OK, rookeryd NOWATCHER"),
     ("null_path", case_null_path,
-     "null path strings: ZooKeeper MARSHALLINGERROR (sync: echoes null), rookeryd treats them "
-     "as the empty string"),
+     "null path strings: ZooKeeper MARSHALLINGERROR, rookeryd treats them as the empty string "
+     "(both echo null from sync and answer BADARGUMENTS to setData/setACL)"),
     ("ipv6_ip_acl", case_ipv6_ip_acl,
      "ip ACL with an IPv6 address: ZooKeeper 3.8.0 INVALIDACL, rookeryd accepts it"),
 ]

@@ -1415,6 +1415,11 @@ TEST_CASE("sync, ping, whoAmI, addWatch, reconfig, sasl and watch queries") {
     CHECK(path_only_body(f.body) == "/does/not/exist");
     CHECK(s.zxid() == z);
   }
+  SECTION("sync echoes a null path as null") {
+    frame f = c.call(op::sync, unhex("ffffffff"));
+    CHECK(f.err == err::ok);
+    CHECK(to_hex(f.body) == "ffffffff");
+  }
   SECTION("ping: xid -2, last zxid, no body (§15)") {
     frame f = c.call(op::ping, "", -2);
     CHECK(to_hex(f.raw) == "00000010fffffffe" + zxid_hex + "00000000");
