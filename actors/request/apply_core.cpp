@@ -130,9 +130,11 @@ apply_core::op_outcome apply_core::create(op_context& ctx, schema::Create::Reade
   if (tree_.find(path)) return {err::node_exists, 0, {}};
   if (storage::is_session_owner(parent->owner)) return {err::no_children_for_ephemerals, 0, {}};
 
+  // createContainer makes a container whatever its flags: ZooKeeper writes a
+  // CreateContainerTxn for op 19 and ignores the ephemeral bit (the sequential bit still counts).
   int64_t owner = 0;
-  if (flags == zk::create_flags::ephemeral || flags == zk::create_flags::ephemeral_sequential) owner = ctx.session;
-  else if (container) owner = storage::container_owner;
+  if (container) owner = storage::container_owner;
+  else if (flags == zk::create_flags::ephemeral || flags == zk::create_flags::ephemeral_sequential) owner = ctx.session;
   else if (ttl_mode) owner = storage::ttl_owner(ttl);
 
   tree_.create(path, request.getDataIsNull() ? std::string() : data_of(request.getData()), request.getDataIsNull(),

@@ -27,6 +27,10 @@ struct read_call {
 
   const acl::identities& who() const { return *request.who; }
 
+  // ZooKeeper's DataTree also indexes the root under "" and reads look their path up without
+  // validating it, so "" reads as the root.
+  const znode* find(std::string_view path) const { return tree.find(path.empty() ? "/" : path); }
+
   void header_only(int32_t error) { zk::append_header_frame(output.frames, request.xid, request.last_zxid, error); }
 
   template <class Body>
@@ -38,7 +42,7 @@ struct read_call {
 
   // Looks a node up and checks `perm`; answers the error itself when it fails.
   const znode* readable(std::string_view path, int32_t perm) {
-    const znode* node = tree.find(path);
+    const znode* node = find(path);
     if (!node) {
       header_only(err::no_node);
       return nullptr;
@@ -59,7 +63,7 @@ void exists(read_call& call) {
   auto path = call.in.read_ustring_view();
   bool watch = call.in.read_bool();
   if (path.find('\0') != std::string_view::npos) return call.header_only(err::bad_arguments);
-  const znode* node = call.tree.find(path);
+  const znode* node = call.find(path);
   if (node && !acl::allowed(call.tree.acl_of(*node), acl::read, call.who())) return call.header_only(err::no_auth);
   // exists is the one read that watches a missing node: that is how creation is awaited.
   call.watch_if(watch, path, watch::watch_kind::standard_data);
@@ -111,7 +115,10 @@ void get_acl(read_call& call) {
 void get_all_children_number(read_call& call) {
   auto path = call.in.read_ustring_view();
   if (!call.readable(path, acl::read)) return;
-  call.success([&] { call.out.write_int(call.tree.descendant_count(path)); });
+  // ZooKeeper counts the node keys that start with path + "/": for "" that is every node,
+  // the root included.
+  const int32_t count = path.empty() ? call.tree.descendant_count("/") + 1 : call.tree.descendant_count(path);
+  call.success([&] { call.out.write_int(count); });
 }
 
 void get_ephemerals(read_call& call) {
@@ -133,8 +140,11 @@ void get_ephemerals(read_call& call) {
 }
 
 void sync(read_call& call) {
-  auto path = call.in.read_ustring_view();
-  call.success([&] { call.out.write_ustring(path); });
+  // The reply repeats the request's path field byte for byte, so a null path comes back null.
+  const std::size_t start = call.in.offset();
+  call.in.read_ustring_view();
+  const auto path_field = call.request.body.substr(start, call.in.offset() - start);
+  call.success([&] { call.out.bytes() += path_field; });
 }
 
 void ping(read_call& call) { zk::append_header_frame(call.output.frames, zk::xid::ping, call.request.last_zxid, err::ok); }
@@ -182,17 +192,17 @@ void set_watches(read_call& call) {
     call.output.frames += zk::notification_frame(static_cast<int32_t>(type), path, -1);
   };
   for (const auto& path : data_paths) {
-    const znode* node = call.tree.find(path);
+    const znode* node = call.find(path);
     if (!node) replay(watch::event_type::node_deleted, path);
     else if (node->mzxid > relative_zxid) replay(watch::event_type::node_data_changed, path);
     else call.watch_if(true, path, watch::watch_kind::standard_data);
   }
   for (const auto& path : exist_paths) {
-    if (call.tree.find(path)) replay(watch::event_type::node_created, path);
+    if (call.find(path)) replay(watch::event_type::node_created, path);
     else call.watch_if(true, path, watch::watch_kind::standard_data);
   }
   for (const auto& path : child_paths) {
-    const znode* node = call.tree.find(path);
+    const znode* node = call.find(path);
     if (!node) replay(watch::event_type::node_deleted, path);
     else if (node->pzxid > relative_zxid) replay(watch::event_type::node_children_changed, path);
     else call.watch_if(true, path, watch::watch_kind::standard_child);
@@ -221,7 +231,7 @@ void multi_read(read_call& call) {
   }
   call.success([&] {
     for (const auto& read : reads) {
-      const znode* node = call.tree.find(read.path);
+      const znode* node = call.find(read.path);
       int32_t error = !node ? err::no_node
                       : !acl::allowed(call.tree.acl_of(*node), acl::read, call.who()) ? err::no_auth
                                                                                       : err::ok;

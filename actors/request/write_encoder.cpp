@@ -77,6 +77,15 @@ void read_op(jute::reader& in, int32_t opcode, bool ttl_nodes_enabled, schema::O
   }
 }
 
+// Inside a multi ZooKeeper derives a create's opcode from its flags (Op.Create.getOpcode), so
+// op 1 with the container flag makes a container and reports a type-15 result (§8.1).
+void derive_multi_create_opcode(schema::Op::Builder op) {
+  if (!op.isCreate()) return;
+  auto create = op.getCreate();
+  if (create.getOpcode() == zk::op::create && create.getFlags() == zk::create_flags::container)
+    create.setOpcode(zk::op::create_container);
+}
+
 bool allowed_in_multi(int32_t opcode) {
   switch (opcode) {
     case zk::op::create:
@@ -128,6 +137,7 @@ shared_txn encode_write(int32_t opcode, jute::reader& body, const txn_stamp& sta
       scan.read_bool();
       scan.read_int();
       read_op(scan, types[i], stamp.ttl_nodes_enabled, list[i]);
+      derive_multi_create_opcode(list[i]);
     }
   } else {
     read_op(body, opcode, stamp.ttl_nodes_enabled, txn.initSingle());

@@ -28,7 +28,8 @@ class reader {
   bool read_bool();
   // A null buffer (length -1) comes back as nullopt; empty and null stay distinct.
   std::optional<std::string> read_buffer();
-  // A null string (length -1) reads as empty: no ZooKeeper request distinguishes them.
+  // A null string (length -1) reads as empty: requests treat them alike (sync, which echoes
+  // a null, copies the raw field instead).
   std::string read_ustring();
   std::string_view read_ustring_view();
   // A null vector (count -1) reads as nullopt.

@@ -5,9 +5,11 @@
 namespace rookery::zk {
 namespace {
 
+// Java sees a code point above U+FFFF as a surrogate pair (U+D800-U+DFFF), which
+// validatePath rejects like any other character in U+D800-U+F8FF.
 bool forbidden_code_point(uint32_t c) {
   return c == 0 || (c >= 0x01 && c <= 0x1F) || (c >= 0x7F && c <= 0x9F) || (c >= 0xD800 && c <= 0xF8FF) ||
-         (c >= 0xFFF0 && c <= 0xFFFF);
+         c >= 0xFFF0;
 }
 
 // Decodes one UTF-8 sequence (lenient about overlong forms, like Java's decoder is about

@@ -571,14 +571,14 @@ class Generator:
     def ephemerals(self):
         return [p for p, o in self.alive.items() if o is not None]
 
-    def bad_path(self, read=False):
+    def bad_path(self):
         b = self.base
-        # "" is left out of reads: ZooKeeper resolves it to the root there (see CASES)
+        # "" reads as the root (case_empty_path_reads) and fails every write
         choices = [b + "/", "//", b + "//a", "a", "a/b", "/zookeeper/x%d" % self.seed,
                    b + "/nope/child", b + "/.", b + "/..", b + "/./a", b + "/a/..",
                    b + "/bad\x01", b + "/nul\x00x", b + "/a/", b + "/\x7f", b + "/\u0085",
                    b + "/\ue000", b + "/\uffff", b + "/.x", b + "/...",
-                   b + "/\u00e9t\u00e9"] + ([] if read else [""])
+                   b + "/\u00e9t\u00e9", ""]
         eph = self.ephemerals()
         if eph:
             choices.append(self.pick(eph) + "/child")
@@ -597,7 +597,7 @@ class Generator:
             parent = self.base
         return parent + "/" + self.pick(NAMES)
 
-    def path(self, p_known=0.55, p_new=0.35, read=False, p_watched=0.0):
+    def path(self, p_known=0.55, p_new=0.35, p_watched=0.0):
         if self.watched and self.chance(p_watched):
             return self.pick(self.watched)
         x = self.rng.random()
@@ -605,7 +605,7 @@ class Generator:
             return self.pick(self.existing())
         if x < p_known + p_new:
             return self.new_path()
-        return self.bad_path(read)
+        return self.bad_path()
 
     def data(self):
         return self.weighted([
@@ -682,7 +682,7 @@ def run_random(lock, gen):
     elif kind in ("exists", "getData", "getChildren", "getChildren2"):
         opcode = {"exists": W.OP_EXISTS, "getData": W.OP_GET_DATA,
                   "getChildren": W.OP_GET_CHILDREN, "getChildren2": W.OP_GET_CHILDREN2}[kind]
-        path = gen.path(0.7, 0.2, read=True)
+        path = gen.path(0.7, 0.2)
         watch = gen.chance(0.45)
         if watch and opcode == W.OP_EXISTS:
             # 3.8.0 registers an exists watch where 3.9 answers NOAUTH (spec section 0): do not
@@ -695,7 +695,7 @@ def run_random(lock, gen):
         if watch and path.startswith(gen.base):
             gen.watched = (gen.watched + [path])[-12:]
     elif kind == "getAllChildrenNumber":
-        path = gen.path(0.8, 0.1, read=True)
+        path = gen.path(0.8, 0.1)
         lock.request(slot, *read_req(W.OP_GET_ALL_CHILDREN_NUMBER, path))
     elif kind == "getEphemerals":
         prefix = gen.weighted([(3, "/"), (2, ""), (3, gen.base), (4, gen.pick(gen.existing())),
@@ -703,7 +703,7 @@ def run_random(lock, gen):
         lock.request(slot, W.OP_GET_EPHEMERALS, W.w_string(prefix),
                      "getEphemerals(%r)" % (prefix,))
     elif kind == "getACL":
-        path = gen.path(0.8, 0.1, read=True)
+        path = gen.path(0.8, 0.1)
         gen.learn(slot, W.OP_GET_ACL, path, lock.request(slot, *read_req(W.OP_GET_ACL, path)))
     elif kind == "setACL":
         path = gen.path(0.8, 0.1)
@@ -715,7 +715,7 @@ def run_random(lock, gen):
         ops = []
         for _ in range(gen.rng.randrange(1, 5)):
             op = gen.pick([W.OP_GET_DATA, W.OP_GET_CHILDREN])
-            ops.append(read_req(op, gen.path(0.7, 0.15, read=True), gen.chance(0.2)))
+            ops.append(read_req(op, gen.path(0.7, 0.15), gen.chance(0.2)))
         if gen.chance(0.08):  # a write op inside multiRead -> MARSHALLINGERROR
             ops.insert(gen.rng.randrange(len(ops) + 1), gen.create_op(in_multi=True)[2])
         opcode, body, desc, subs = multi_req(ops, W.OP_MULTI_READ)
@@ -762,7 +762,7 @@ def run_random(lock, gen):
         # (checkWatches is left out: ZooKeeper 3.8 answers it for any connection's watch, see
         # case_check_watches_other_connection; WatcherType 4/5 differ between 3.8 and 3.9 by
         # design, spec section 0)
-        path = gen.path(0.8, 0.1, read=True)
+        path = gen.path(0.8, 0.1)
         wtype = gen.pick([W.WT_CHILDREN, W.WT_DATA, W.WT_ANY])
         lock.req(slot, watches_req(W.OP_REMOVE_WATCHES)(path, wtype))
     elif kind == "whoAmI":
@@ -1148,7 +1148,7 @@ def case_multi_ttl_opcode_plain_flags(lock, b):
 def case_null_path(lock, b):
     """A null path (ustring length -1). ZooKeeper dereferences it and answers MARSHALLINGERROR
     (an unexpected server exception, spec 5); sync echoes the null back (spec 6.10: verbatim).
-    rookeryd reads null as the empty string."""
+    rookeryd reads null as the empty string, except in sync."""
     n = W.w_string(None)
     lock.req(1, (W.OP_CREATE, W.create_body(None), "create(null)"))
     lock.req(1, (W.OP_DELETE, n + W.w_int(-1), "delete(null)"))
@@ -1198,23 +1198,17 @@ CASES = [
     ("null_and_empty_data", case_null_and_empty_data, None),
     ("odd_opcode_flag_combos", case_odd_opcode_flag_combos, None),
     ("watch_tables", case_watch_tables, None),
-    ("empty_path_reads", case_empty_path_reads,
-     'reads of the empty path "": ZooKeeper answers for the root, rookeryd NONODE'),
+    ("empty_path_reads", case_empty_path_reads, None),
     ("multi_create_ttl_flag", case_multi_create_ttl_flag,
      "multi sub-op create(flags=5): ZooKeeper fails the whole multi with MARSHALLINGERROR, "
      "rookeryd answers a per-op UNIMPLEMENTED result"),
-    ("supplementary_char_path", case_supplementary_char_path,
-     "create of a path with a non-BMP character (U+1F600): ZooKeeper BADARGUMENTS, rookeryd "
-     "creates the node"),
-    ("multi_create_container_flag", case_multi_create_container_flag,
-     "multi sub-op create(op 1, flags=4): ZooKeeper answers a type-15 result (path + Stat), "
-     "rookeryd a type-1 result (path only)"),
+    ("supplementary_char_path", case_supplementary_char_path, None),
+    ("multi_create_container_flag", case_multi_create_container_flag, None),
     ("multi_container_opcode_other_flags", case_multi_container_opcode_other_flags,
-     "multi sub-op createContainer(op 19) with flags 0/1/2: ZooKeeper 3.8.0 answers type 1, "
-     "rookeryd type 15"),
-    ("container_opcode_ephemeral_flags", case_container_opcode_ephemeral_flags,
-     "top-level createContainer(op 19) with flags 1/3: ZooKeeper makes a container "
-     "(ephemeralOwner 0), rookeryd an ephemeral node"),
+     "multi sub-op createContainer(op 19) with flags 0/1/2: ZooKeeper 3.8.0 runs a plain create "
+     "(type-1 result, flags 1 an ephemeral node), rookeryd keeps op 19 as 3.9.5 does (type 15, "
+     "a container)"),
+    ("container_opcode_ephemeral_flags", case_container_opcode_ephemeral_flags, None),
     ("multi_ttl_opcode_plain_flags", case_multi_ttl_opcode_plain_flags,
      "multi sub-op createTTL(op 21) with flags 0/1: ZooKeeper ignores the ttl and creates the "
      "node, rookeryd answers BADARGUMENTS"),
@@ -1222,8 +1216,8 @@ CASES = [
      "checkWatches on a connection without a watch, while another connection watches the path: "
      "ZooKeeper 3.8.0 OK, rookeryd NOWATCHER"),
     ("null_path", case_null_path,
-     "null path strings: ZooKeeper MARSHALLINGERROR (sync: echoes null), rookeryd treats them "
-     "as the empty string"),
+     "null path strings: ZooKeeper MARSHALLINGERROR, rookeryd treats them as the empty string "
+     "(both echo null from sync and answer BADARGUMENTS to setData/setACL)"),
     ("ipv6_ip_acl", case_ipv6_ip_acl,
      "ip ACL with an IPv6 address: ZooKeeper 3.8.0 INVALIDACL, rookeryd accepts it"),
 ]

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -513,6 +514,9 @@ TEST_CASE("create: each flag value through each opcode") {
       {"create2 persistent", op::create2, 0, -1, false, err::ok, "/n", kind::none},
       {"create2 ephemeral sequential", op::create2, 3, -1, false, err::ok, "/n0000000000", kind::session},
       {"flag 4 through op 1 is plain persistent", op::create, 4, -1, false, err::ok, "/n", kind::none},
+      {"ephemeral flag through op 19 is a container", op::create_container, 1, -1, false, err::ok, "/n", kind::container},
+      {"ephemeral sequential flag through op 19 is a sequential container", op::create_container, 3, -1, false, err::ok,
+       "/n0000000000", kind::container},
       {"ttl at its maximum", op::create_ttl, 5, max_ttl, true, err::ok, "/n", kind::ttl},
       {"non-ttl mode through op 21 without ttl", op::create_ttl, 0, -1, true, err::ok, "/n", kind::none},
       {"ttl mode, ttl disabled, op 21", op::create_ttl, 5, 5000, false, err::unimplemented, nullptr, kind::none},
@@ -655,6 +659,9 @@ TEST_CASE("create: the reference's check order") {
       {"trailing slash with an existing parent: BADARGUMENTS", "/exists/", 0, open, false, err::bad_arguments},
       {"a '.' component", "/exists/.", 0, open, false, err::bad_arguments},
       {"a '..' component", "/exists/..", 0, open, false, err::bad_arguments},
+      // U+1F600 in 4-byte UTF-8: ZooKeeper sees a surrogate pair, a forbidden range (§6.1).
+      {"a character above U+FFFF", "/exists/\xF0\x9F\x98\x80", 0, open, false, err::bad_arguments},
+      {"the last character below the surrogates is fine", "/exists/\xED\x9F\xBF", 0, open, false, err::ok},
       {"create / is NODEEXISTS", "/", 0, open, false, err::node_exists},
       {"an existing node", "/exists", 0, open, false, err::node_exists},
       {"path validation comes before the ephemeral-parent check", "/eph/.", 0, open, false, err::bad_arguments},
@@ -1095,6 +1102,28 @@ TEST_CASE("multi: success returns one result per op with the reference's result 
                            });
 }
 
+// §8.1 (observed): a multi turns op 1 with flag 4 into a createContainer, unlike a top-level
+// create. Op 19 makes a container whatever its flags, in a multi as at top level.
+TEST_CASE("multi: container flag and container opcode") {
+  server s;
+  client c = s.connect();
+  auto results = multi_results(c.call(op::multi, multi_body({
+                                                      {op::create, create_body("/c", std::string(), open_acl(), 4)},
+                                                      {op::create_container, create_body("/e", std::string(), open_acl(), 1)},
+                                                  }))
+                                   .body);
+  REQUIRE(results.size() == 2);
+  CHECK(results[0].type == op::create2);
+  CHECK(results[0].path == "/c");
+  REQUIRE(results[0].stat);
+  CHECK(results[0].stat->ephemeral_owner == 0);
+  CHECK(results[1].type == op::create2);
+  REQUIRE(results[1].stat);
+  CHECK(results[1].stat->ephemeral_owner == 0);
+  CHECK(s.tree.containers() == std::set<std::string>{"/c", "/e"});
+  CHECK(s.tree.find_session(c.session)->ephemerals.empty());
+}
+
 TEST_CASE("multi: later ops see the effects of earlier ones") {
   server s;
   client c = s.connect();
@@ -1311,6 +1340,30 @@ TEST_CASE("getAllChildrenNumber on a fresh tree") {
   CHECK(c.call(op::get_all_children_number, path_body("/zookeeper")).body == unhex("00000002"));
 }
 
+// ZooKeeper's DataTree indexes the root under "" too, and reads do not validate their path.
+TEST_CASE("reads of the empty path answer for the root") {
+  server s;
+  client c = s.connect();
+  c.must_create("/a", 0, std::string("x"));
+  auto same_as_root = [&](int32_t opcode, std::string (*body)(std::string_view)) {
+    INFO("opcode " << opcode);
+    frame empty = c.call(opcode, body(""));
+    CHECK(empty.err == err::ok);
+    CHECK(empty.body == c.call(opcode, body("/")).body);
+  };
+  for (int32_t opcode : {op::exists, op::get_data, op::get_children, op::get_children2})
+    same_as_root(opcode, [](std::string_view path) { return watch_body(path); });
+  same_as_root(op::get_acl, path_body);
+  // It counts the keys starting with "/": the root's 4 descendants and the root itself.
+  CHECK(c.call(op::get_all_children_number, path_body("")).body == unhex("00000005"));
+  auto results = multi_results(
+      c.call(op::multi_read, multi_body({{op::get_data, watch_body("")}, {op::get_children, watch_body("")}})).body);
+  REQUIRE(results.size() == 2);
+  CHECK(results[0].type == op::get_data);
+  CHECK(results[0].stat == c.stat_of("/"));
+  CHECK(results[1].children == std::vector<std::string>{"a", "zookeeper"});
+}
+
 TEST_CASE("getEphemerals: the caller's session ephemerals, plain string prefix") {
   server s(true);
   client c = s.connect();
@@ -1361,6 +1414,11 @@ TEST_CASE("sync, ping, whoAmI, addWatch, reconfig, sasl and watch queries") {
     CHECK(f.zxid == z);
     CHECK(path_only_body(f.body) == "/does/not/exist");
     CHECK(s.zxid() == z);
+  }
+  SECTION("sync echoes a null path as null") {
+    frame f = c.call(op::sync, unhex("ffffffff"));
+    CHECK(f.err == err::ok);
+    CHECK(to_hex(f.body) == "ffffffff");
   }
   SECTION("ping: xid -2, last zxid, no body (§15)") {
     frame f = c.call(op::ping, "", -2);
