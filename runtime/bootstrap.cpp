@@ -84,7 +84,7 @@ int run_standalone_server(const server_config& config) {
   options.map_max_bytes = config.storage_map_max_mb << 20;
   auto env = std::make_shared<storage::lmdb_env>(options);
   storage::journal_options journal_options;
-  journal_options.directory = (std::filesystem::path(config.data_dir) / "log").string();
+  journal_options.directory = config.log_dir();
   journal_options.segment_bytes = config.storage_log_segment_mb << 20;
   journal_options.preallocate_bytes = config.storage_log_preallocate_mb << 20;
   auto journal = std::make_shared<storage::txn_journal>(journal_options);

@@ -23,7 +23,7 @@ void answer_word(caf::stateful_actor<session_actor_state>* self, const std::stri
   auto timeout = std::chrono::seconds(5);
   auto give_up = [reply](const caf::error&) { reply(std::string()); };
   auto finish_view = [=] {
-    admin::fill_process_figures(*view, self->state.core->config().data_dir);
+    admin::fill_process_figures(*view, self->state.core->config().data_dir, self->state.core->config().log_dir());
     self->request(self->state.roles.log, timeout, stats_atom::value)
         .then(
             [=](const std::pair<uint64_t, uint64_t>& log) {

@@ -182,8 +182,8 @@ std::string render(const std::string& word, const server_view& v, const server_c
     out << "\n";
   } else if (word == "conf") {
     out << "clientPort=" << config.client_port << "\nsecureClientPort=-1\ndataDir=" << config.data_dir
-        << "\ndataDirSize=" << v.data_dir_bytes << "\ndataLogDir=" << config.data_dir
-        << "\ndataLogSize=" << v.data_dir_bytes << "\ntickTime=" << config.tick_time_ms
+        << "\ndataDirSize=" << v.data_dir_bytes << "\ndataLogDir=" << config.log_dir()
+        << "\ndataLogSize=" << v.log_dir_bytes << "\ntickTime=" << config.tick_time_ms
         << "\nmaxClientCnxns=" << config.max_connections_per_address
         << "\nminSessionTimeout=" << config.effective_min_session_timeout()
         << "\nmaxSessionTimeout=" << config.effective_max_session_timeout()
@@ -228,7 +228,7 @@ std::string render(const std::string& word, const server_view& v, const server_c
     }
     out << "Connections dump:\nConnections Sets (1)/(" << v.clients.size() << ")\n";
   } else if (word == "dirs") {
-    out << "datadir_size: " << v.data_dir_bytes << "\nlogdir_size: " << v.data_dir_bytes << "\n";
+    out << "datadir_size: " << v.data_dir_bytes << "\nlogdir_size: " << v.log_dir_bytes << "\n";
   }
   return out.str();
 }

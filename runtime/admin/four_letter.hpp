@@ -76,7 +76,8 @@ struct server_view {
   int64_t data_watches = 0;
   int64_t total_watches = 0;
   int64_t uptime_ms = 0;
-  int64_t data_dir_bytes = 0;
+  int64_t data_dir_bytes = 0;  // the image, and anything else in the data dir but the log
+  int64_t log_dir_bytes = 0;
   int64_t log_commits = 0;
   int64_t log_records = 0;
   int64_t open_fds = 0;

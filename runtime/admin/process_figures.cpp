@@ -8,7 +8,7 @@
 
 namespace rookery::admin {
 
-void fill_process_figures(server_view& view, const std::string& data_dir) {
+void fill_process_figures(server_view& view, const std::string& data_dir, const std::string& log_dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
   view.open_fds = 0;
@@ -19,11 +19,17 @@ void fill_process_figures(server_view& view, const std::string& data_dir) {
   std::ifstream statm("/proc/self/statm");
   int64_t pages = 0, resident = 0;
   if (statm >> pages >> resident) view.resident_bytes = resident * sysconf(_SC_PAGESIZE);
-  view.data_dir_bytes = 0;
-  for (auto it = fs::recursive_directory_iterator(data_dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (it->is_regular_file(ec)) view.data_dir_bytes += static_cast<int64_t>(it->file_size(ec));
-  }
+  auto bytes_below = [&](const std::string& dir) {
+    int64_t bytes = 0;
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (it->is_regular_file(ec)) bytes += static_cast<int64_t>(it->file_size(ec));
+    }
+    return bytes;
+  };
+  // Log segments count at their preallocated size, as ZooKeeper's do.
+  view.log_dir_bytes = bytes_below(log_dir);
+  view.data_dir_bytes = bytes_below(data_dir) - view.log_dir_bytes;
 }
 
 }  // namespace rookery::admin

@@ -51,6 +51,8 @@ struct server_config {
   int32_t effective_max_session_timeout() const {
     return max_session_timeout_ms > 0 ? max_session_timeout_ms : 20 * tick_time_ms;
   }
+  // The transaction log's segment files; the LMDB image lives in data_dir itself.
+  std::string log_dir() const { return data_dir + "/log"; }
 };
 
 // Parses TOML text into a config; throws config_error naming the offending key.
