@@ -130,11 +130,13 @@ void txn_journal::recover_newest() {
     if (active_fd_ < 0) fail(errno, "open " + newest.path);
     allocated_ = static_cast<int64_t>(bytes.size());
     write_offset_ = static_cast<int64_t>(scan.valid_end);
-    if (scan.torn) {
-      // The end of a write that a crash cut short; it was never acknowledged.
-      torn_bytes_cut_ = allocated_ - write_offset_;
+    // Everything past the valid records goes, zero fill included: a crash may have left
+    // parts of an unacknowledged batch behind a header that reads as zeros, and a later
+    // record of the same length would make the scan walk into them.
+    if (scan.torn) torn_bytes_cut_ = allocated_ - write_offset_;
+    if (allocated_ > write_offset_) {
       cut_back_after_failed_write();
-      if (unusable_) fail(EIO, "cut the torn tail of " + newest.path);
+      if (unusable_) fail(EIO, "cut the unused tail of " + newest.path);
     }
     last_zxid_ = scan.last_zxid != 0 ? scan.last_zxid : newest.first_zxid - 1;
     return;

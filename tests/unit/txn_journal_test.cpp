@@ -297,6 +297,35 @@ TEST_CASE("a torn tail of the newest segment is cut off at reopen", "[txn_journa
   CHECK(all.back() == std::make_pair(int64_t{6}, std::string("short")));
 }
 
+TEST_CASE("what lies behind a zeroed header at the tail never comes back as records", "[txn_journal]") {
+  temp_dir dir;
+  fs::path newest;
+  {
+    txn_journal journal(dir.opts(MiB, MiB));
+    append_range(journal, 1, 2);
+    newest = segment_files(dir).back();
+  }
+  // A crash during a batch of two records: the second landed whole, the first one's header
+  // did not (it reads as zeros).
+  const std::size_t end = valid_end(newest);
+  std::vector<char> batch;
+  format::append_record(batch, 3, std::string(50, 'p'));
+  const std::size_t first_length = batch.size();
+  format::append_record(batch, 4, "never acknowledged");
+  std::fill(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(format::record_header_bytes), '\0');
+  write_at(newest, end, std::string_view(batch.data(), batch.size()));
+  {
+    txn_journal journal(dir.opts(MiB, MiB));
+    CHECK(journal.last_zxid() == 2);
+    // Zxid 3 reused by a record of the same length as the lost one.
+    journal.append({{3, std::string(50, 'q')}});
+    CHECK(valid_end(newest) == end + first_length);
+  }
+  txn_journal journal(dir.opts(MiB, MiB));
+  CHECK(journal.last_zxid() == 3);
+  CHECK(read_all(journal, 2) == records{{3, std::string(50, 'q')}});
+}
+
 TEST_CASE("a newest segment whose header never landed is removed at reopen", "[txn_journal]") {
   temp_dir dir;
   {
