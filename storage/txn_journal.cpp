@@ -118,7 +118,9 @@ void txn_journal::recover_newest() {
     const std::string bytes = read_whole(newest.path);
     auto first_zxid = format::read_segment_header(bytes);
     if (!first_zxid) {
-      // Created, but its header never reached the disk: no record in it was acknowledged.
+      // Nothing but zeros: created, but its header never reached the disk, so no record in
+      // it was acknowledged. Anything else there is damage, not an interrupted creation.
+      if (bytes.find_first_not_of('\0') != std::string::npos) corrupt(newest.path + ": bad header");
       if (::unlink(newest.path.c_str()) != 0) fail(errno, "remove " + newest.path);
       sync_or_fail(directory_fd_, options_.directory);
       segments_.pop_back();

@@ -341,6 +341,25 @@ TEST_CASE("a newest segment whose header never landed is removed at reopen", "[t
   CHECK(read_all(journal) == expected_range(1, 4));
 }
 
+TEST_CASE("a damaged header of the newest segment stops the open instead of dropping its records",
+          "[txn_journal]") {
+  temp_dir dir;
+  fs::path newest;
+  {
+    txn_journal journal(dir.opts());
+    append_range(journal, 1, 3);
+    newest = segment_files(dir).back();
+  }
+  write_at(newest, 0, "X");
+  try {
+    txn_journal journal(dir.opts());
+    FAIL("a segment with records behind a damaged header was opened");
+  } catch (const storage_error& e) {
+    CHECK(e.what_kind() == storage_error::kind::corrupt);
+  }
+  CHECK(fs::exists(newest));
+}
+
 TEST_CASE("damage before the newest segment's tail is reported, not skipped", "[txn_journal]") {
   temp_dir dir;
   {
