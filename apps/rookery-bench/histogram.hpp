@@ -15,6 +15,7 @@ class histogram {
   void record(uint64_t value);
   void merge(const histogram& other);
 
+  uint64_t count() const { return count_; }
   uint64_t min() const { return count_ ? min_ : 0; }
   uint64_t max() const { return max_; }
   double mean() const { return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0.0; }

@@ -8,15 +8,15 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
+#include <cinttypes>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <system_error>
-#include <vector>
 
+#include "apps/rookery-bench/histogram.hpp"
 #include "storage/lmdb_env.hpp"
 #include "storage/txn_journal.hpp"
 
@@ -24,27 +24,26 @@ namespace {
 
 constexpr std::size_t record_bytes = 200;
 
-void report(const char* what, std::vector<double> micros) {
-  std::sort(micros.begin(), micros.end());
-  auto at = [&](double q) { return micros[static_cast<std::size_t>(q * static_cast<double>(micros.size() - 1))]; };
-  std::printf("%-12s p50 %6.0f us  p90 %6.0f us  p99 %6.0f us  (%zu commits)\n", what, at(0.5), at(0.9), at(0.99),
-              micros.size());
+void report(const char* what, const rookery::bench::histogram& nanos) {
+  auto us = [&](double q) { return static_cast<double>(nanos.percentile(q)) / 1000.0; };
+  std::printf("%-12s p50 %6.0f us  p90 %6.0f us  p99 %6.0f us  (%" PRIu64 " commits)\n", what, us(0.5), us(0.9),
+              us(0.99), nanos.count());
 }
 
-std::vector<double> timed(int samples, const std::function<void(int)>& commit) {
-  std::vector<double> micros;
-  micros.reserve(static_cast<std::size_t>(samples));
+rookery::bench::histogram timed(int samples, const std::function<void(int)>& commit) {
+  rookery::bench::histogram nanos;
   for (int i = 0; i < samples; ++i) {
     auto start = std::chrono::steady_clock::now();
     commit(i);
-    micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+    nanos.record(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count()));
   }
-  return micros;
+  return nanos;
 }
 
 [[noreturn]] void fail(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
 
-std::vector<double> append_only(const std::filesystem::path& file, int samples) {
+rookery::bench::histogram append_only(const std::filesystem::path& file, int samples) {
   int fd = ::open(file.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0644);
   if (fd < 0) fail("open " + file.string());
   if (int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(samples) * record_bytes); rc != 0) {
@@ -53,21 +52,21 @@ std::vector<double> append_only(const std::filesystem::path& file, int samples) 
   }
   if (::fsync(fd) != 0) fail("fsync");
   const std::string record(record_bytes, 'r');
-  auto micros = timed(samples, [&](int i) {
+  auto nanos = timed(samples, [&](int i) {
     if (::pwrite(fd, record.data(), record.size(), static_cast<off_t>(i) * record_bytes) < 0) fail("pwrite");
     if (::fdatasync(fd) != 0) fail("fdatasync");
   });
   ::close(fd);
-  return micros;
+  return nanos;
 }
 
-std::vector<double> rookery_log(const std::filesystem::path& directory, int samples) {
+rookery::bench::histogram rookery_log(const std::filesystem::path& directory, int samples) {
   rookery::storage::txn_journal journal({directory.string()});
   const std::string record(record_bytes, 'r');
   return timed(samples, [&](int i) { journal.append({{int64_t{i} + 1, record}}); });
 }
 
-std::vector<double> lmdb_commit(const std::filesystem::path& directory, int samples) {
+rookery::bench::histogram lmdb_commit(const std::filesystem::path& directory, int samples) {
   rookery::storage::lmdb_options options;
   options.directory = directory.string();
   rookery::storage::lmdb_env env(options);
