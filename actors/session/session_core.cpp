@@ -214,6 +214,13 @@ void session_core::deliver(const watch::deliveries_message& message, int64_t now
   const std::size_t waiting_before = arrivals_.size();
   for (uint32_t i = 0; i < deliveries.size(); ++i) {
     auto d = deliveries[i];
+    // The connection ends with the reply that closes it (closeSession, a failed auth, an
+    // unknown opcode): ZooKeeper writes nothing after it, not even replies to requests the
+    // client pipelined behind it.
+    if (close_after) {
+      out.undelivered.push_back(i);
+      continue;
+    }
     // ZooKeeper drops an event the receiver may not READ (the watch is still consumed).
     if (d.isEventReadAcl() && !request::allowed(d.getEventReadAcl(), acl::read, *who_)) {
       out.undelivered.push_back(i);

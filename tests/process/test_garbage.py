@@ -139,6 +139,11 @@ def check_reply_sequence(sent, replies, closed, strict):
         if op not in VALID_OPS:
             assert (zxid, err) == (-1, W.UNIMPLEMENTED), (op, reply)
             unimplemented = True
+        closes = op == W.OP_CLOSE_SESSION or op not in VALID_OPS or (op == 100 and err == W.AUTHFAILED)
+        if closes and strict:
+            # The reply that closes the connection is the last thing written on it.
+            assert reply is replies[-1], "replies after the one that closes (sent %r, replies %r)" % (
+                sent, replies)
     if unimplemented:
         assert closed, "no close after UNIMPLEMENTED (sent %r, replies %r)" % (sent, replies)
 

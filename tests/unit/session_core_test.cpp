@@ -318,20 +318,20 @@ TEST_CASE("a batch is cut once it holds 8 MiB") {
   }
 }
 
-TEST_CASE("a close-after reply ends the connection once it is written") {
+TEST_CASE("a close-after reply ends the connection once it is written, and nothing follows it") {
   client c;
   c.establish();
-  c.read({request_frame(1), request_frame(2)});
-  auto out = c.deliver({reply(reply_frame(1, 5), true), reply(reply_frame(2, 6))});
-  CHECK(written(out) == reply_frame(1, 5) + reply_frame(2, 6));
+  c.read({request_frame(1), request_frame(2), request_frame(3)});
+  auto out = c.deliver({reply(reply_frame(1, 4)), reply(reply_frame(2, 5), true), reply(reply_frame(3, 6))});
+  CHECK(written(out) == reply_frame(1, 4) + reply_frame(2, 5));
   REQUIRE(out.end);
   CHECK(out.end->sent == 2);
   CHECK(c.core.stage() == phase::closing);
-  out = c.read({request_frame(3)});
+  out = c.read({request_frame(4)});
   CHECK(out.requests.empty());
   CHECK_FALSE(out.end);
   // Another reason to end it (a second close-after reply, a kick) ends nothing more.
-  CHECK_FALSE(c.deliver({reply(reply_frame(3, 7), true)}).end);
+  CHECK_FALSE(c.deliver({reply(reply_frame(4, 7), true)}).end);
   session_output kicked;
   c.core.finish(kicked);
   CHECK_FALSE(kicked.end);
