@@ -36,13 +36,33 @@ void sync_or_fail(int fd, const std::string& what) {
   if (::fsync(fd) != 0) fail(errno, "fsync " + what);
 }
 
+// A new directory entry is durable only once the directory holding it is synced.
+void sync_directory(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail(errno, "open " + path);
+  const int rc = ::fsync(fd);
+  const int error = errno;
+  ::close(fd);
+  if (rc != 0) fail(error, "fsync " + path);
+}
+
+// Creates `directory` and its missing parents, each durably.
+void create_directories_durably(const fs::path& directory) {
+  std::vector<fs::path> missing;
+  for (fs::path p = directory; !p.empty() && !fs::exists(p); p = p.parent_path()) {
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  fs::create_directories(directory);
+  for (const auto& created : missing) sync_directory(created.has_parent_path() ? created.parent_path().string() : ".");
+}
+
 void write_all(int fd, const char* data, std::size_t size, int64_t offset, const std::string& what) {
   while (size > 0) {
     ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail(errno, "write " + what);
-    }
+    if (n < 0 && errno == EINTR) continue;
+    // pwrite of a regular file writes something or says why not; 0 would loop forever.
+    if (n <= 0) fail(n < 0 ? errno : EIO, "write " + what);
     data += n;
     size -= static_cast<std::size_t>(n);
     offset += n;
@@ -52,9 +72,13 @@ void write_all(int fd, const char* data, std::size_t size, int64_t offset, const
 std::string read_whole(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail(errno, "open " + path);
-  std::string bytes;
   struct stat st {};
-  if (::fstat(fd, &st) == 0) bytes.resize(static_cast<std::size_t>(st.st_size));
+  if (::fstat(fd, &st) != 0) {
+    const int error = errno;
+    ::close(fd);
+    fail(error, "stat " + path);
+  }
+  std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
   std::size_t got = 0;
   while (got < bytes.size()) {
     ssize_t n = ::pread(fd, bytes.data() + got, bytes.size() - got, static_cast<off_t>(got));
@@ -88,17 +112,17 @@ bool parse_segment_name(const std::string& name, int64_t& first_zxid) {
 }  // namespace
 
 txn_journal::txn_journal(journal_options options) : options_(std::move(options)) {
-  fs::create_directories(options_.directory);
+  create_directories_durably(options_.directory);
   directory_fd_ = ::open(options_.directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (directory_fd_ < 0) fail(errno, "open " + options_.directory);
-  for (const auto& entry : fs::directory_iterator(options_.directory)) {
-    int64_t first_zxid = 0;
-    if (entry.is_regular_file() && parse_segment_name(entry.path().filename().string(), first_zxid))
-      segments_.push_back({first_zxid, entry.path().string()});
-  }
-  std::sort(segments_.begin(), segments_.end(),
-            [](const segment& a, const segment& b) { return a.first_zxid < b.first_zxid; });
   try {
+    for (const auto& entry : fs::directory_iterator(options_.directory)) {
+      int64_t first_zxid = 0;
+      if (entry.is_regular_file() && parse_segment_name(entry.path().filename().string(), first_zxid))
+        segments_.push_back({first_zxid, entry.path().string()});
+    }
+    std::sort(segments_.begin(), segments_.end(),
+              [](const segment& a, const segment& b) { return a.first_zxid < b.first_zxid; });
     recover_newest();
   } catch (...) {
     if (active_fd_ >= 0) ::close(active_fd_);
@@ -112,6 +136,18 @@ txn_journal::~txn_journal() {
   if (directory_fd_ >= 0) ::close(directory_fd_);
 }
 
+void txn_journal::remove_newest() {
+  const std::string& path = segments_.back().path;
+  if (::unlink(path.c_str()) != 0) fail(errno, "remove " + path);
+  sync_or_fail(directory_fd_, options_.directory);
+  segments_.pop_back();
+}
+
+int64_t txn_journal::last_zxid_in(const segment& s) const {
+  auto scan = format::scan_records(read_whole(s.path), [](int64_t, std::string_view) {});
+  return scan.last_zxid != 0 ? scan.last_zxid : s.first_zxid - 1;
+}
+
 void txn_journal::recover_newest() {
   while (!segments_.empty()) {
     const segment& newest = segments_.back();
@@ -121,13 +157,19 @@ void txn_journal::recover_newest() {
       // Nothing but zeros: created, but its header never reached the disk, so no record in
       // it was acknowledged. Anything else there is damage, not an interrupted creation.
       if (bytes.find_first_not_of('\0') != std::string::npos) corrupt(newest.path + ": bad header");
-      if (::unlink(newest.path.c_str()) != 0) fail(errno, "remove " + newest.path);
-      sync_or_fail(directory_fd_, options_.directory);
-      segments_.pop_back();
+      remove_newest();
       continue;
     }
     if (*first_zxid != newest.first_zxid) corrupt(newest.path + " says it starts at another zxid");
     auto scan = format::scan_records(bytes, [](int64_t, std::string_view) {});
+    // A segment whose creation failed was removed, but a crash can undo a removal: it comes
+    // back empty, named for a zxid the segment before it may since have taken. Taken as
+    // newest it would put last_zxid back and have acknowledged zxids issued again.
+    if (scan.last_zxid == 0 && segments_.size() > 1 &&
+        last_zxid_in(segments_[segments_.size() - 2]) >= newest.first_zxid) {
+      remove_newest();
+      continue;
+    }
     active_fd_ = ::open(newest.path.c_str(), O_RDWR | O_CLOEXEC);
     if (active_fd_ < 0) fail(errno, "open " + newest.path);
     allocated_ = static_cast<int64_t>(bytes.size());
@@ -170,7 +212,9 @@ void txn_journal::start_segment(int64_t first_zxid) {
     sync_or_fail(directory_fd_, options_.directory);
   } catch (...) {
     ::close(fd);
-    ::unlink(path.c_str());
+    // Its zxid goes into the previous segment next time; if the removal might not last
+    // (the directory sync failed), stop writing rather than risk it coming back.
+    if (::unlink(path.c_str()) == 0 && ::fsync(directory_fd_) != 0) unusable_ = true;
     active_fd_ = previous_fd;
     write_offset_ = previous_offset;
     allocated_ = previous_allocated;
@@ -210,7 +254,7 @@ void txn_journal::append(const std::vector<log_record>& batch) {
   if (batch.empty()) return;
   if (unusable_)
     throw storage_error(storage_error::kind::io, "the log in " + options_.directory +
-                                                     " could not undo a failed write; writes resume after a restart");
+                                                     " could not undo a failed write or segment creation; writes resume after a restart");
   int64_t previous = last_zxid_;
   for (const auto& record : batch) {
     // A zero length marks the end of a segment's records.
@@ -260,12 +304,12 @@ void txn_journal::for_each_after(int64_t zxid, const std::function<void(int64_t,
 }
 
 void txn_journal::drop_through(int64_t zxid) {
-  std::size_t covered = 0;
-  while (covered + 1 < segments_.size() && segments_[covered + 1].first_zxid - 1 <= zxid) ++covered;
-  for (std::size_t i = 0; i < covered; ++i)
+  // One at a time, so a failed removal leaves segments_ naming exactly the files still there.
+  while (segments_.size() > 1 && segments_[1].first_zxid - 1 <= zxid) {
     // A segment that comes back after a crash is harmless: replay skips what the image holds.
-    if (::unlink(segments_[i].path.c_str()) != 0 && errno != ENOENT) fail(errno, "remove " + segments_[i].path);
-  segments_.erase(segments_.begin(), segments_.begin() + static_cast<std::ptrdiff_t>(covered));
+    if (::unlink(segments_.front().path.c_str()) != 0 && errno != ENOENT) fail(errno, "remove " + segments_.front().path);
+    segments_.erase(segments_.begin());
+  }
 }
 
 }  // namespace rookery::storage

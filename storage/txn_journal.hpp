@@ -62,7 +62,8 @@ class txn_journal {
   void drop_through(int64_t zxid);
 
   std::size_t segment_count() const noexcept { return segments_.size(); }
-  // Bytes of a torn record cut off when the journal was opened (0: none).
+  // Bytes cut off the newest segment when the journal was opened because a torn record ended
+  // its valid records: the torn record and the zero fill after it (0: none was torn).
   int64_t torn_bytes_cut() const noexcept { return torn_bytes_cut_; }
 
  private:
@@ -72,6 +73,8 @@ class txn_journal {
   };
 
   void recover_newest();
+  void remove_newest();
+  int64_t last_zxid_in(const segment& s) const;
   void start_segment(int64_t first_zxid);
   void ensure_room(int64_t end);
   void cut_back_after_failed_write();

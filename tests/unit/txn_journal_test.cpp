@@ -89,6 +89,13 @@ std::size_t valid_end(const fs::path& p) {
   return format::scan_records(read_file(p), [](int64_t, std::string_view) {}).valid_end;
 }
 
+// A segment file holding only its header: what is left of one whose records never came.
+void write_bare_segment(const temp_dir& dir, int64_t first_zxid, const std::string& name) {
+  std::vector<char> header;
+  format::append_segment_header(header, first_zxid);
+  std::ofstream(dir.root / "log" / name, std::ios::binary).write(header.data(), header.size());
+}
+
 }  // namespace
 
 TEST_CASE("journal format: records round trip and the scan stops at zero fill", "[journal_format]") {
@@ -378,23 +385,6 @@ TEST_CASE("damage before the newest segment's tail is reported, not skipped", "[
   }
 }
 
-TEST_CASE("an empty newest segment tells where the journal ended", "[txn_journal]") {
-  temp_dir dir;
-  {
-    txn_journal journal(dir.opts());
-    append_range(journal, 1, 3);
-  }
-  // Segments are named by the zxid they start at; only the name is left of this one.
-  std::vector<char> header;
-  format::append_segment_header(header, 40);
-  std::ofstream(dir.root / "log" / "log.0000000000000028", std::ios::binary).write(header.data(), header.size());
-  txn_journal journal(dir.opts());
-  CHECK(journal.last_zxid() == 39);
-  CHECK_THROWS_AS(journal.append({{39, "covered"}}), std::invalid_argument);
-  journal.append({{40, "forty"}});
-  CHECK(read_all(journal, 3) == records{{40, "forty"}});
-}
-
 TEST_CASE("no room for the log refuses the write and loses nothing", "[txn_journal]") {
   temp_dir dir;
   const std::size_t value_bytes = 200 * 1024;
@@ -424,4 +414,72 @@ TEST_CASE("no room for the log refuses the write and loses nothing", "[txn_journ
   txn_journal journal(dir.opts(64 * MiB, 256 * 1024));
   CHECK(journal.last_zxid() == stored + 1);
   CHECK(read_all(journal) == expected_range(1, stored + 1, value_bytes));
+}
+
+TEST_CASE("an empty newest segment tells where the journal ended, unless the one before it says otherwise",
+          "[txn_journal]") {
+  temp_dir dir;
+  {
+    txn_journal journal(dir.opts());
+    append_range(journal, 1, 10);
+  }
+  SECTION("named past the records: the journal ended there") {
+    // Segments are named by the zxid they start at; only the name is left of this one.
+    write_bare_segment(dir, 40, "log.0000000000000028");
+    txn_journal journal(dir.opts());
+    CHECK(journal.last_zxid() == 39);
+    CHECK_THROWS_AS(journal.append({{39, "covered"}}), std::invalid_argument);
+    journal.append({{40, "forty"}});
+    CHECK(read_all(journal, 10) == records{{40, "forty"}});
+  }
+  SECTION("named for a zxid the segment before it holds: dropped") {
+    // A removal of a segment whose creation failed, undone by a crash, while zxids 5.. went
+    // into the segment before it and were acknowledged.
+    write_bare_segment(dir, 5, "log.0000000000000005");
+    txn_journal journal(dir.opts());
+    CHECK(journal.last_zxid() == 10);
+    CHECK(segment_files(dir).size() == 1);
+    CHECK_THROWS_AS(journal.append({{10, "again"}}), std::invalid_argument);
+    append_range(journal, 11, 11);
+    CHECK(read_all(journal) == expected_range(1, 11));
+  }
+}
+
+TEST_CASE("a removal that fails midway leaves the journal naming the segments still there", "[txn_journal]") {
+  temp_dir dir;
+  txn_journal journal(dir.opts());
+  for (int64_t z = 1; z <= 200; z += 20) append_range(journal, z, z + 19);
+  auto files = segment_files(dir);
+  const std::size_t segments = journal.segment_count();
+  REQUIRE(segments >= 4);
+  // The second segment's name now belongs to a directory with something in it: unlink fails.
+  const fs::path moved = dir.root / "moved-aside";
+  fs::rename(files[1], moved);
+  fs::create_directories(files[1] / "x");
+  CHECK_THROWS_AS(journal.drop_through(1000), storage_error);
+  CHECK(journal.segment_count() == segments - 1);
+  CHECK_FALSE(fs::exists(files[0]));
+
+  fs::remove_all(files[1]);
+  fs::rename(moved, files[1]);
+  const int64_t second_starts = [&] {
+    int64_t z = 0;
+    journal.for_each_after(0, [&](int64_t zxid, std::string_view) { z = z ? z : zxid; });
+    return z;
+  }();
+  CHECK(read_all(journal) == expected_range(second_starts, 200));
+  journal.drop_through(1000);
+  CHECK(journal.segment_count() == 1);
+}
+
+TEST_CASE("the log directory and its missing parents are created", "[txn_journal]") {
+  temp_dir dir;
+  journal_options options = dir.opts();
+  options.directory = (dir.root / "a" / "b" / "log").string();
+  {
+    txn_journal journal(options);
+    append_range(journal, 1, 2);
+  }
+  txn_journal journal(options);
+  CHECK(read_all(journal) == expected_range(1, 2));
 }
