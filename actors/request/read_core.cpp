@@ -60,7 +60,7 @@ struct read_call {
 };
 
 void exists(read_call& call) {
-  auto path = call.in.read_ustring_view();
+  auto path = call.in.read_path_view();
   bool watch = call.in.read_bool();
   if (path.find('\0') != std::string_view::npos) return call.header_only(err::bad_arguments);
   const znode* node = call.find(path);
@@ -72,7 +72,7 @@ void exists(read_call& call) {
 }
 
 void get_data(read_call& call) {
-  auto path = call.in.read_ustring_view();
+  auto path = call.in.read_path_view();
   bool watch = call.in.read_bool();
   const znode* node = call.readable(path, acl::read);
   if (!node) return;
@@ -91,7 +91,7 @@ void write_children(read_call& call, const znode& node) {
 }
 
 void get_children(read_call& call) {
-  auto path = call.in.read_ustring_view();
+  auto path = call.in.read_path_view();
   bool watch = call.in.read_bool();
   const znode* node = call.readable(path, acl::read);
   if (!node) return;
@@ -103,7 +103,7 @@ void get_children(read_call& call) {
 }
 
 void get_acl(read_call& call) {
-  auto path = call.in.read_ustring_view();
+  auto path = call.in.read_path_view();
   const znode* node = call.readable(path, acl::read | acl::admin);
   if (!node) return;
   call.success([&] {
@@ -113,7 +113,7 @@ void get_acl(read_call& call) {
 }
 
 void get_all_children_number(read_call& call) {
-  auto path = call.in.read_ustring_view();
+  auto path = call.in.read_path_view();
   if (!call.readable(path, acl::read)) return;
   // ZooKeeper counts the node keys that start with path + "/": for "" that is every node,
   // the root included.
@@ -225,7 +225,7 @@ void multi_read(read_call& call) {
     call.in.read_int();
     if (done) break;
     if (type != op::get_data && type != op::get_children) return call.header_only(err::marshalling_error);
-    std::string path = call.in.read_ustring();
+    std::string path = call.in.read_path();
     call.in.read_bool();  // multiRead never sets watches
     reads.push_back({type, std::move(path)});
   }

@@ -25,7 +25,7 @@ void copy_acl(jute::reader& in, Builder&& init_list) {
 template <class Builder>
 void read_create(jute::reader& in, int32_t opcode, bool ttl_nodes_enabled, Builder create) {
   create.setOpcode(opcode);
-  create.setPath(as_text(in.read_ustring()));
+  create.setPath(as_text(in.read_path()));
   auto data = in.read_buffer();
   create.setDataIsNull(!data);
   if (data) create.setData(as_data(*data));
@@ -46,7 +46,7 @@ void read_op(jute::reader& in, int32_t opcode, bool ttl_nodes_enabled, schema::O
       return;
     case zk::op::remove: {
       auto remove = op.initDelete();
-      remove.setPath(as_text(in.read_ustring()));
+      remove.setPath(as_text(in.read_path()));
       remove.setVersion(in.read_int());
       return;
     }
@@ -68,7 +68,7 @@ void read_op(jute::reader& in, int32_t opcode, bool ttl_nodes_enabled, schema::O
     }
     case zk::op::check: {
       auto check = op.initCheck();
-      check.setPath(as_text(in.read_ustring()));
+      check.setPath(as_text(in.read_path()));
       check.setVersion(in.read_int());
       return;
     }

@@ -58,6 +58,15 @@ std::string_view reader::read_ustring_view() {
 
 std::string reader::read_ustring() { return std::string(read_ustring_view()); }
 
+std::string_view reader::read_path_view() {
+  const std::size_t start = offset_;
+  if (read_int() == -1) throw decode_error("null path");
+  offset_ = start;
+  return read_ustring_view();
+}
+
+std::string reader::read_path() { return std::string(read_path_view()); }
+
 std::optional<int32_t> reader::read_count(std::size_t min_element_size) {
   int32_t count = read_int();
   if (count < -1) throw decode_error("negative vector count");

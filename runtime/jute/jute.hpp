@@ -28,10 +28,14 @@ class reader {
   bool read_bool();
   // A null buffer (length -1) comes back as nullopt; empty and null stay distinct.
   std::optional<std::string> read_buffer();
-  // A null string (length -1) reads as empty: requests treat them alike (sync, which echoes
-  // a null, copies the raw field instead).
+  // A null string (length -1) reads as empty: most fields treat them alike (sync, which
+  // echoes a null, copies the raw field instead; most paths use read_path).
   std::string read_ustring();
   std::string_view read_ustring_view();
+  // A path that ZooKeeper dereferences before validating it: a null one is a decode_error,
+  // answered MARSHALLINGERROR as ZooKeeper answers its NullPointerException.
+  std::string read_path();
+  std::string_view read_path_view();
   // A null vector (count -1) reads as nullopt.
   std::optional<std::vector<std::string>> read_ustring_vector();
   // Reads a vector count, rejecting counts that cannot fit in what is left.

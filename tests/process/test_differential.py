@@ -1147,8 +1147,8 @@ def case_multi_ttl_opcode_plain_flags(lock, b):
 
 def case_null_path(lock, b):
     """A null path (ustring length -1). ZooKeeper dereferences it and answers MARSHALLINGERROR
-    (an unexpected server exception, spec 5); sync echoes the null back (spec 6.10: verbatim).
-    rookeryd reads null as the empty string, except in sync."""
+    (an unexpected server exception, spec 5), except setData and setACL (BADARGUMENTS: they
+    validate first); sync echoes the null back (spec 6.10: verbatim)."""
     n = W.w_string(None)
     lock.req(1, (W.OP_CREATE, W.create_body(None), "create(null)"))
     lock.req(1, (W.OP_DELETE, n + W.w_int(-1), "delete(null)"))
@@ -1158,6 +1158,14 @@ def case_null_path(lock, b):
         lock.req(1, (op, n + W.w_bool(False), "%s(null)" % OPNAMES[op]))
     for op in (W.OP_GET_ACL, W.OP_GET_ALL_CHILDREN_NUMBER, W.OP_SYNC):
         lock.req(1, (op, n, "%s(null)" % OPNAMES[op]))
+
+
+def case_null_path_in_multi(lock, b):
+    """A null path inside multi and multiRead: ZooKeeper decodes the request, fails on the null
+    while running it, and answers MARSHALLINGERROR followed by an empty result list (the 9-byte
+    terminator, a 25-byte frame); rookeryd rejects the record while decoding it and sends the
+    16-byte header alone. Clients ignore a body after an error header."""
+    n = W.w_string(None)
     lock.req(1, (W.OP_MULTI, W.multi_body([(W.OP_CHECK, n + W.w_int(-1))]), "multi[check(null)]",
                  [W.OP_CHECK]))
     lock.req(1, (W.OP_MULTI_READ, W.multi_body([(W.OP_GET_DATA, n + W.w_bool(False))]),
@@ -1215,9 +1223,10 @@ CASES = [
     ("check_watches_other_connection", case_check_watches_other_connection,
      "checkWatches on a connection without a watch, while another connection watches the path: "
      "ZooKeeper 3.8.0 OK, rookeryd NOWATCHER"),
-    ("null_path", case_null_path,
-     "null path strings: ZooKeeper MARSHALLINGERROR, rookeryd treats them as the empty string "
-     "(both echo null from sync and answer BADARGUMENTS to setData/setACL)"),
+    ("null_path", case_null_path, None),
+    ("null_path_in_multi", case_null_path_in_multi,
+     "null path inside multi/multiRead: both MARSHALLINGERROR, but ZooKeeper appends an empty "
+     "result list (25-byte frame) where rookeryd sends the header alone (16 bytes)"),
     ("ipv6_ip_acl", case_ipv6_ip_acl,
      "ip ACL with an IPv6 address: ZooKeeper 3.8.0 INVALIDACL, rookeryd accepts it"),
 ]

@@ -59,6 +59,23 @@ TEST_CASE("jute reader rejects malformed input") {
   }
 }
 
+TEST_CASE("a null path is rejected where a null string reads as empty") {
+  std::string bytes;
+  writer w(bytes);
+  w.write_int(-1);
+  w.write_ustring("");
+  w.write_ustring("/a");
+  reader strings(bytes);
+  CHECK(strings.read_ustring().empty());
+  CHECK(strings.read_ustring().empty());
+  CHECK(strings.read_ustring() == "/a");
+  reader paths(bytes);
+  CHECK_THROWS_AS(paths.read_path(), decode_error);  // having read the null's length
+  CHECK(paths.read_path().empty());
+  CHECK(paths.read_path_view() == "/a");
+  CHECK(paths.at_end());
+}
+
 TEST_CASE("frames get their length patched in") {
   std::string bytes;
   writer w(bytes);
