@@ -9,7 +9,6 @@
 
 #include <atomic>
 #include <csignal>
-#include <filesystem>
 
 #include "actors/clock.hpp"
 #include "actors/log/log_actor.hpp"
@@ -21,6 +20,8 @@
 #include "actors/watch/watch_manager.hpp"
 #include "runtime/net/client_listener.hpp"
 #include "runtime/supervision/role_watch.hpp"
+#include "storage/durable_dirs.hpp"
+#include "storage/storage_error.hpp"
 #include "storage/txn_journal.hpp"
 #include "storage/tree_image.hpp"
 
@@ -40,7 +41,13 @@ std::shared_ptr<request::recovered_tree> recover(storage::lmdb_env& env, const s
                  "acknowledged",
                  journal.torn_bytes_cut());
   int64_t replayed = 0;
-  journal.for_each_after(image_zxid, [&](int64_t, std::string_view bytes) {
+  journal.for_each_after(image_zxid, [&](int64_t zxid, std::string_view bytes) {
+    // A standalone server's zxids are dense, so a gap means records the log lost or hid
+    // (the ensemble's epochs will need a new epoch to restart the count).
+    if (zxid != image_zxid + replayed + 1)
+      throw storage::storage_error(storage::storage_error::kind::corrupt,
+                                   fmt::format("the log in {} jumps from zxid 0x{:x} to 0x{:x}: records are missing",
+                                               config.log_dir(), image_zxid + replayed, zxid));
     recovered->machine->replay(*request::txn_buffer::copy_of(bytes));
     ++replayed;
   });
@@ -77,7 +84,7 @@ int run_standalone_server(const server_config& config) {
   // A file-size limit (ulimit -f) must refuse writes like a full disk, not kill the server.
   std::signal(SIGXFSZ, SIG_IGN);
 
-  std::filesystem::create_directories(config.data_dir);
+  storage::create_directories_durably(config.data_dir);
   storage::lmdb_options options;
   options.directory = config.data_dir;
   options.map_initial_bytes = config.storage_map_initial_mb << 20;

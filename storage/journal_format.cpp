@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace rookery::storage::journal_format {
@@ -25,6 +26,19 @@ uint32_t checksum(const char* zxid_bytes, std::string_view payload) {
   crc = crc32(crc, reinterpret_cast<const Bytef*>(zxid_bytes), 8);
   crc = crc32(crc, reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size()));
   return static_cast<uint32_t>(crc);
+}
+
+bool all_zeros(std::string_view bytes) { return bytes.find_first_not_of('\0') == std::string_view::npos; }
+
+// Whether some sector's share of [begin, end) is all zeros, as a sector that never landed
+// leaves it in a preallocated file.
+bool has_unlanded_sector(std::string_view segment, std::size_t begin, std::size_t end) {
+  for (std::size_t at = begin; at < end;) {
+    const std::size_t share_end = std::min(end, (at / sector_bytes + 1) * sector_bytes);
+    if (all_zeros(segment.substr(at, share_end - at))) return true;
+    at = share_end;
+  }
+  return false;
 }
 
 }  // namespace
@@ -52,27 +66,33 @@ void append_record(std::vector<char>& out, int64_t zxid, std::string_view payloa
 
 scan_result scan_records(std::string_view segment,
                          const std::function<void(int64_t zxid, std::string_view payload)>& fn) {
-  scan_result result{segment_header_bytes, false, 0};
+  scan_result result{segment_header_bytes, scan_end::clean, 0};
   std::size_t at = segment_header_bytes;
   while (at < segment.size()) {
     const std::size_t left = segment.size() - at;
     const char* header = segment.data() + at;
     const std::size_t length = left >= 4 ? get_le(header, 4) : 0;
     if (length == 0) {
-      // Zero fill, unless something other than zeros follows where a header would be.
-      std::string_view rest = segment.substr(at, std::min(left, record_header_bytes));
-      result.torn = rest.find_first_not_of('\0') != std::string_view::npos;
+      if (segment.find_first_not_of('\0', at) == std::string_view::npos) break;
+      // Something was written past a zero length: a torn write only if the length's sector
+      // did not land, which leaves zeros from here to that sector's end.
+      const std::size_t sector_end = std::min(segment.size(), (at / sector_bytes + 1) * sector_bytes);
+      result.end = all_zeros(segment.substr(at, sector_end - at)) ? scan_end::torn : scan_end::damaged;
       break;
     }
     if (left < record_header_bytes || length > max_payload_bytes || length > left - record_header_bytes) {
-      result.torn = true;
+      result.end = scan_end::torn;
       break;
     }
     const auto zxid = static_cast<int64_t>(get_le(header + 8, 8));
     std::string_view payload(header + record_header_bytes, length);
-    if (checksum(header + 8, payload) != static_cast<uint32_t>(get_le(header + 4, 4)) ||
-        (result.last_zxid != 0 && zxid <= result.last_zxid)) {
-      result.torn = true;
+    if (checksum(header + 8, payload) != static_cast<uint32_t>(get_le(header + 4, 4))) {
+      result.end = has_unlanded_sector(segment, at, at + record_header_bytes + length) ? scan_end::torn
+                                                                                        : scan_end::damaged;
+      break;
+    }
+    if (result.last_zxid != 0 && zxid <= result.last_zxid) {
+      result.end = scan_end::damaged;
       break;
     }
     fn(zxid, payload);

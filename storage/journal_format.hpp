@@ -6,8 +6,12 @@
 //   record:  payload length (u32) | crc32 of zxid and payload (u32) | zxid (i64) | payload
 //
 // Integers are little-endian. A segment is preallocated with zeros, so a zero length marks
-// the end of what was written; a record whose length runs past the data or whose checksum
-// fails is the torn tail of a write that never completed.
+// the end of what was written.
+//
+// A crash can tear only the last batch, and a disk writes a 512-byte sector whole or not at
+// all, so a torn record shows zeros where one of its sectors did not land, or runs past the
+// end of the file. A bad record that shows neither is damage, which must never be mistaken
+// for a torn tail: cutting it would drop acknowledged records (etcd's WAL draws the same line).
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -28,15 +32,24 @@ std::optional<int64_t> read_segment_header(std::string_view bytes);
 
 void append_record(std::vector<char>& out, int64_t zxid, std::string_view payload);
 
-struct scan_result {
-  std::size_t valid_end;  // offset just past the last valid record
-  bool torn;              // stopped at bytes that are neither a valid record nor zero fill
-  int64_t last_zxid;      // of the last valid record; 0 when there is none
+inline constexpr std::size_t sector_bytes = 512;
+
+enum class scan_end {
+  clean,    // the records end at zero fill or at the end of the data
+  torn,     // then comes a write a crash interrupted
+  damaged,  // then comes something no crash leaves: a flipped bit, a lost sector's garbage
 };
 
-// Walks the records of a whole segment (header included) in order and calls fn for each
-// valid one. Stops at zero fill, at a torn record, or at a record whose zxid does not
-// exceed its predecessor's (written by no correct journal, so treated as torn).
+struct scan_result {
+  std::size_t valid_end;  // offset just past the last valid record
+  scan_end end;
+  int64_t last_zxid;  // of the last valid record; 0 when there is none
+};
+
+// Walks the records of a whole segment (header included; offsets are file offsets, which
+// the sector rule needs) in order and calls fn for each valid one, up to the first bad
+// record or zero fill. A valid record whose zxid does not exceed its predecessor's is damage:
+// no journal writes one and no crash makes one.
 scan_result scan_records(std::string_view segment, const std::function<void(int64_t zxid, std::string_view payload)>& fn);
 
 }  // namespace rookery::storage::journal_format

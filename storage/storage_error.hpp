@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -17,5 +19,12 @@ class storage_error : public std::runtime_error {
  private:
   kind kind_;
 };
+
+// A failed system call as a storage_error: no room where the disk or a limit is full.
+[[noreturn]] inline void throw_errno(int error, const std::string& what) {
+  const bool no_room = error == ENOSPC || error == EDQUOT || error == EFBIG;
+  throw storage_error(no_room ? storage_error::kind::no_space : storage_error::kind::io,
+                      what + ": " + std::strerror(error));
+}
 
 }  // namespace rookery::storage

@@ -8,10 +8,10 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 
+#include "storage/durable_dirs.hpp"
 #include "storage/journal_format.hpp"
 #include "storage/storage_error.hpp"
 
@@ -23,38 +23,8 @@ namespace format = journal_format;
 
 constexpr std::string_view name_prefix = "log.";
 
-storage_error::kind kind_of_errno(int error) noexcept {
-  return error == ENOSPC || error == EDQUOT || error == EFBIG ? storage_error::kind::no_space
-                                                              : storage_error::kind::io;
-}
-
-[[noreturn]] void fail(int error, const std::string& what) {
-  throw storage_error(kind_of_errno(error), what + ": " + std::strerror(error));
-}
-
 void sync_or_fail(int fd, const std::string& what) {
-  if (::fsync(fd) != 0) fail(errno, "fsync " + what);
-}
-
-// A new directory entry is durable only once the directory holding it is synced.
-void sync_directory(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) fail(errno, "open " + path);
-  const int rc = ::fsync(fd);
-  const int error = errno;
-  ::close(fd);
-  if (rc != 0) fail(error, "fsync " + path);
-}
-
-// Creates `directory` and its missing parents, each durably.
-void create_directories_durably(const fs::path& directory) {
-  std::vector<fs::path> missing;
-  for (fs::path p = directory; !p.empty() && !fs::exists(p); p = p.parent_path()) {
-    missing.push_back(p);
-    if (p == p.parent_path()) break;
-  }
-  fs::create_directories(directory);
-  for (const auto& created : missing) sync_directory(created.has_parent_path() ? created.parent_path().string() : ".");
+  if (::fsync(fd) != 0) throw_errno(errno, "fsync " + what);
 }
 
 void write_all(int fd, const char* data, std::size_t size, int64_t offset, const std::string& what) {
@@ -62,7 +32,7 @@ void write_all(int fd, const char* data, std::size_t size, int64_t offset, const
     ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
     // pwrite of a regular file writes something or says why not; 0 would loop forever.
-    if (n <= 0) fail(n < 0 ? errno : EIO, "write " + what);
+    if (n <= 0) throw_errno(n < 0 ? errno : EIO, "write " + what);
     data += n;
     size -= static_cast<std::size_t>(n);
     offset += n;
@@ -71,12 +41,12 @@ void write_all(int fd, const char* data, std::size_t size, int64_t offset, const
 
 std::string read_whole(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(errno, "open " + path);
+  if (fd < 0) throw_errno(errno, "open " + path);
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int error = errno;
     ::close(fd);
-    fail(error, "stat " + path);
+    throw_errno(error, "stat " + path);
   }
   std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
   std::size_t got = 0;
@@ -86,7 +56,7 @@ std::string read_whole(const std::string& path) {
     if (n <= 0) {
       int error = n < 0 ? errno : EIO;
       ::close(fd);
-      fail(error, "read " + path);
+      throw_errno(error, "read " + path);
     }
     got += static_cast<std::size_t>(n);
   }
@@ -109,12 +79,19 @@ bool parse_segment_name(const std::string& name, int64_t& first_zxid) {
 
 [[noreturn]] void corrupt(const std::string& what) { throw storage_error(storage_error::kind::corrupt, what); }
 
+std::string damaged_record(const std::string& path, const format::scan_result& scan) {
+  char where[96];
+  std::snprintf(where, sizeof where, ": damaged record at offset %zu, after zxid 0x%" PRIx64, scan.valid_end,
+                static_cast<uint64_t>(scan.last_zxid));
+  return path + where;
+}
+
 }  // namespace
 
 txn_journal::txn_journal(journal_options options) : options_(std::move(options)) {
   create_directories_durably(options_.directory);
   directory_fd_ = ::open(options_.directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (directory_fd_ < 0) fail(errno, "open " + options_.directory);
+  if (directory_fd_ < 0) throw_errno(errno, "open " + options_.directory);
   try {
     for (const auto& entry : fs::directory_iterator(options_.directory)) {
       int64_t first_zxid = 0;
@@ -138,7 +115,7 @@ txn_journal::~txn_journal() {
 
 void txn_journal::remove_newest() {
   const std::string& path = segments_.back().path;
-  if (::unlink(path.c_str()) != 0) fail(errno, "remove " + path);
+  if (::unlink(path.c_str()) != 0) throw_errno(errno, "remove " + path);
   sync_or_fail(directory_fd_, options_.directory);
   segments_.pop_back();
 }
@@ -162,6 +139,7 @@ void txn_journal::recover_newest() {
     }
     if (*first_zxid != newest.first_zxid) corrupt(newest.path + " says it starts at another zxid");
     auto scan = format::scan_records(bytes, [](int64_t, std::string_view) {});
+    if (scan.end == format::scan_end::damaged) corrupt(damaged_record(newest.path, scan));
     // A segment whose creation failed was removed, but a crash can undo a removal: it comes
     // back empty, named for a zxid the segment before it may since have taken. Taken as
     // newest it would put last_zxid back and have acknowledged zxids issued again.
@@ -171,16 +149,16 @@ void txn_journal::recover_newest() {
       continue;
     }
     active_fd_ = ::open(newest.path.c_str(), O_RDWR | O_CLOEXEC);
-    if (active_fd_ < 0) fail(errno, "open " + newest.path);
+    if (active_fd_ < 0) throw_errno(errno, "open " + newest.path);
     allocated_ = static_cast<int64_t>(bytes.size());
     write_offset_ = static_cast<int64_t>(scan.valid_end);
     // Everything past the valid records goes, zero fill included: a crash may have left
     // parts of an unacknowledged batch behind a header that reads as zeros, and a later
     // record of the same length would make the scan walk into them.
-    if (scan.torn) torn_bytes_cut_ = allocated_ - write_offset_;
+    if (scan.end == format::scan_end::torn) torn_bytes_cut_ = allocated_ - write_offset_;
     if (allocated_ > write_offset_) {
       cut_back_after_failed_write();
-      if (unusable_) fail(EIO, "cut the unused tail of " + newest.path);
+      if (unusable_) throw_errno(EIO, "cut the unused tail of " + newest.path);
     }
     last_zxid_ = scan.last_zxid != 0 ? scan.last_zxid : newest.first_zxid - 1;
     return;
@@ -196,7 +174,7 @@ std::string txn_journal::segment_path(int64_t first_zxid) const {
 void txn_journal::start_segment(int64_t first_zxid) {
   std::string path = segment_path(first_zxid);
   int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0644);
-  if (fd < 0) fail(errno, "create " + path);
+  if (fd < 0) throw_errno(errno, "create " + path);
   int previous_fd = active_fd_;
   int64_t previous_offset = write_offset_, previous_allocated = allocated_;
   active_fd_ = fd;
@@ -212,9 +190,10 @@ void txn_journal::start_segment(int64_t first_zxid) {
     sync_or_fail(directory_fd_, options_.directory);
   } catch (...) {
     ::close(fd);
-    // Its zxid goes into the previous segment next time; if the removal might not last
-    // (the directory sync failed), stop writing rather than risk it coming back.
-    if (::unlink(path.c_str()) == 0 && ::fsync(directory_fd_) != 0) unusable_ = true;
+    // Its zxid goes into the previous segment next time; if the removal failed or might not
+    // last (the directory sync failed), stop writing: a stale log.X that outlives it would
+    // hide the records of X onwards from replay, which skips a segment the next one follows.
+    if (::unlink(path.c_str()) != 0 ? errno != ENOENT : ::fsync(directory_fd_) != 0) unusable_ = true;
     active_fd_ = previous_fd;
     write_offset_ = previous_offset;
     allocated_ = previous_allocated;
@@ -232,7 +211,7 @@ void txn_journal::ensure_room(int64_t end) {
     // A partly granted request may have grown the file; what it holds past allocated_ is
     // zeros either way, but give the space back.
     (void)::ftruncate(active_fd_, allocated_);
-    fail(rc, "allocate " + std::to_string(target - allocated_) + " bytes of log in " + options_.directory);
+    throw_errno(rc, "allocate " + std::to_string(target - allocated_) + " bytes of log in " + options_.directory);
   }
   // The new size is metadata: sync it now so each append needs only fdatasync.
   sync_or_fail(active_fd_, "log segment in " + options_.directory);
@@ -278,7 +257,7 @@ void txn_journal::append(const std::vector<log_record>& batch) {
   ensure_room(write_offset_ + size);
   try {
     write_all(active_fd_, scratch_.data(), scratch_.size(), write_offset_, "log in " + options_.directory);
-    if (::fdatasync(active_fd_) != 0) fail(errno, "fdatasync log in " + options_.directory);
+    if (::fdatasync(active_fd_) != 0) throw_errno(errno, "fdatasync log in " + options_.directory);
   } catch (...) {
     cut_back_after_failed_write();
     throw;
@@ -299,7 +278,8 @@ void txn_journal::for_each_after(int64_t zxid, const std::function<void(int64_t,
       floor = record_zxid;
       if (record_zxid > zxid) fn(record_zxid, payload);
     });
-    if (scan.torn) corrupt(segments_[i].path + ": damaged record at offset " + std::to_string(scan.valid_end));
+    // The newest segment's torn tail was cut at open, so any bad record here is damage.
+    if (scan.end != format::scan_end::clean) corrupt(damaged_record(segments_[i].path, scan));
   }
 }
 
@@ -307,7 +287,7 @@ void txn_journal::drop_through(int64_t zxid) {
   // One at a time, so a failed removal leaves segments_ naming exactly the files still there.
   while (segments_.size() > 1 && segments_[1].first_zxid - 1 <= zxid) {
     // A segment that comes back after a crash is harmless: replay skips what the image holds.
-    if (::unlink(segments_.front().path.c_str()) != 0 && errno != ENOENT) fail(errno, "remove " + segments_.front().path);
+    if (::unlink(segments_.front().path.c_str()) != 0 && errno != ENOENT) throw_errno(errno, "remove " + segments_.front().path);
     segments_.erase(segments_.begin());
   }
 }

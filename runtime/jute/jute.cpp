@@ -36,33 +36,28 @@ int64_t reader::read_long() {
 
 bool reader::read_bool() { return *take(1) != 0; }
 
-int32_t reader::read_length() {
+std::optional<std::string_view> reader::read_nullable_view() {
   int32_t length = read_int();
   if (length < -1) throw decode_error("negative length");
-  if (length > 0 && static_cast<std::size_t>(length) > remaining())
-    throw decode_error("length beyond end of record");
-  return length;
+  if (length == -1) return std::nullopt;
+  if (static_cast<std::size_t>(length) > remaining()) throw decode_error("length beyond end of record");
+  return std::string_view{take(static_cast<std::size_t>(length)), static_cast<std::size_t>(length)};
 }
 
 std::optional<std::string> reader::read_buffer() {
-  int32_t length = read_length();
-  if (length < 0) return std::nullopt;
-  return std::string(take(static_cast<std::size_t>(length)), static_cast<std::size_t>(length));
+  auto bytes = read_nullable_view();
+  if (!bytes) return std::nullopt;
+  return std::string(*bytes);
 }
 
-std::string_view reader::read_ustring_view() {
-  int32_t length = read_length();
-  if (length <= 0) return {};
-  return {take(static_cast<std::size_t>(length)), static_cast<std::size_t>(length)};
-}
+std::string_view reader::read_ustring_view() { return read_nullable_view().value_or(std::string_view{}); }
 
 std::string reader::read_ustring() { return std::string(read_ustring_view()); }
 
 std::string_view reader::read_path_view() {
-  const std::size_t start = offset_;
-  if (read_int() == -1) throw decode_error("null path");
-  offset_ = start;
-  return read_ustring_view();
+  auto path = read_nullable_view();
+  if (!path) throw decode_error("null path");
+  return *path;
 }
 
 std::string reader::read_path() { return std::string(read_path_view()); }

@@ -47,8 +47,8 @@ class reader {
 
  private:
   const char* take(std::size_t n);
-  // Returns the validated length of a buffer or string, or -1 for null.
-  int32_t read_length();
+  // The bytes of a buffer or string, or nullopt for null (length -1).
+  std::optional<std::string_view> read_nullable_view();
 
   const char* data_;
   std::size_t size_;

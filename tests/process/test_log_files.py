@@ -11,6 +11,7 @@ import harness
 pytestmark = pytest.mark.skipif(harness.server_kind() != "rookeryd", reason="rookeryd's own log files")
 
 VALUE = b"v" * 100_000
+SECTOR = 512  # a disk writes a sector whole or not at all
 
 
 def small_segments_server():
@@ -71,12 +72,16 @@ def test_a_torn_last_record_is_cut_off_and_nothing_acknowledged_is_lost():
         s.start()
         write_values(s, 0, 25)
         s.kill9()
-        # What a power cut during the next write leaves: half a record after the last one.
+        # What a power cut during the next write leaves: the first sector of a record after
+        # the last one landed, the next did not (it stays zeros, as preallocated).
         newest = segments(s)[-1]
         end = valid_end(newest)
+        landed = SECTOR - end % SECTOR
+        if landed < 16:
+            landed += SECTOR
         with open(newest, "r+b") as f:
             f.seek(end)
-            f.write((200).to_bytes(4, "little") + b"\x5a" * 60)
+            f.write((landed + 300).to_bytes(4, "little") + b"\x5a" * (landed - 4))
         s.start()
         assert "torn record" in s.log_tail()
         check_values(s, 25)
@@ -88,25 +93,41 @@ def test_a_torn_last_record_is_cut_off_and_nothing_acknowledged_is_lost():
         s.cleanup()
 
 
-def test_damage_before_the_last_record_stops_the_start_with_an_error():
+def check_start_refused_after(damage, message):
+    """Writes 25 values, stops the server, lets damage() change its segment files, and checks
+    that the next start exits 1 with a log line containing message."""
     s = small_segments_server()
     try:
         s.start()
         write_values(s, 0, 25)
         s.stop()
-        files = segments(s)
+        damage(segments(s))
+        with pytest.raises(RuntimeError):
+            s.start()
+        assert s.proc.wait(10) == 1
+        assert message in s.log_tail()
+    finally:
+        s.cleanup()
+
+
+def test_damage_before_the_last_record_stops_the_start_with_an_error():
+    def flip_a_byte_in_the_first_segment(files):
         assert len(files) >= 2
         with open(files[0], "r+b") as f:
             f.seek(16 + 16 + 500)  # inside the first record's payload
             byte = f.read(1)
             f.seek(-1, os.SEEK_CUR)
             f.write(bytes([byte[0] ^ 0xFF]))
-        with pytest.raises(RuntimeError):
-            s.start()
-        assert s.proc.wait(10) == 1
-        assert "damaged record" in s.log_tail()
-    finally:
-        s.cleanup()
+
+    check_start_refused_after(flip_a_byte_in_the_first_segment, "damaged record")
+
+
+def test_a_missing_segment_stops_the_start_instead_of_skipping_its_writes():
+    def remove_a_middle_segment(files):
+        assert len(files) >= 3
+        os.remove(files[1])
+
+    check_start_refused_after(remove_a_middle_segment, "records are missing")
 
 
 def test_segments_the_image_covers_are_deleted():

@@ -111,7 +111,7 @@ TEST_CASE("journal format: records round trip and the scan stops at zero fill", 
   CHECK(format::read_segment_header(bytes) == int64_t{0x500000001});
   records seen;
   auto scan = format::scan_records(bytes, [&](int64_t z, std::string_view p) { seen.emplace_back(z, std::string(p)); });
-  CHECK_FALSE(scan.torn);
+  CHECK(scan.end == format::scan_end::clean);
   CHECK(scan.valid_end == end);
   CHECK(scan.last_zxid == 0x600000001);
   REQUIRE(seen.size() == 3);
@@ -120,10 +120,10 @@ TEST_CASE("journal format: records round trip and the scan stops at zero fill", 
   CHECK(seen[2].second == std::string("\0z\0", 3));
 
   // Without zero fill after it, the last record ends the data exactly.
-  CHECK_FALSE(format::scan_records(bytes.substr(0, end), [](int64_t, std::string_view) {}).torn);
+  CHECK(format::scan_records(bytes.substr(0, end), [](int64_t, std::string_view) {}).end == format::scan_end::clean);
 }
 
-TEST_CASE("journal format: a torn or damaged record ends the valid records", "[journal_format]") {
+TEST_CASE("journal format: a bad record ends the valid records, torn told apart from damaged", "[journal_format]") {
   std::vector<char> segment;
   format::append_segment_header(segment, 1);
   format::append_record(segment, 1, "first");
@@ -133,54 +133,74 @@ TEST_CASE("journal format: a torn or damaged record ends the valid records", "[j
   auto scan_of = [](const std::vector<char>& s) {
     return format::scan_records(std::string_view(s.data(), s.size()), [](int64_t, std::string_view) {});
   };
+  using format::scan_end;
 
-  SECTION("cut inside the payload") {
+  SECTION("cut inside the payload: runs past the end, torn") {
     auto cut = segment;
     cut.resize(second_end - 3);
     auto scan = scan_of(cut);
-    CHECK(scan.torn);
+    CHECK(scan.end == scan_end::torn);
     CHECK(scan.valid_end == first_end);
     CHECK(scan.last_zxid == 1);
   }
-  SECTION("cut inside the header") {
+  SECTION("cut inside the header: torn") {
     auto cut = segment;
     cut.resize(first_end + 6);
-    CHECK(scan_of(cut).torn);
+    CHECK(scan_of(cut).end == scan_end::torn);
     CHECK(scan_of(cut).valid_end == first_end);
   }
-  SECTION("a flipped payload byte fails the checksum") {
+  SECTION("a length past the data: torn") {
+    auto damaged = segment;
+    damaged[first_end + 2] = 0x7f;
+    CHECK(scan_of(damaged).end == scan_end::torn);
+    CHECK(scan_of(damaged).valid_end == first_end);
+  }
+  SECTION("a flipped payload byte in sectors that all landed: damaged") {
     auto damaged = segment;
     damaged[second_end - 1] ^= 0x20;
     auto scan = scan_of(damaged);
-    CHECK(scan.torn);
+    CHECK(scan.end == scan_end::damaged);
     CHECK(scan.valid_end == first_end);
   }
-  SECTION("a flipped zxid byte fails the checksum") {
+  SECTION("a flipped zxid byte: damaged") {
     auto damaged = segment;
     damaged[first_end + 8] ^= 0x01;
+    CHECK(scan_of(damaged).end == scan_end::damaged);
     CHECK(scan_of(damaged).valid_end == first_end);
   }
-  SECTION("a length past the data") {
-    auto damaged = segment;
-    damaged[first_end + 2] = 0x7f;
-    CHECK(scan_of(damaged).torn);
-    CHECK(scan_of(damaged).valid_end == first_end);
+  SECTION("a record whose later sector never landed: torn") {
+    auto torn = segment;
+    format::append_record(torn, 3, std::string(2 * format::sector_bytes, 'x'));
+    const std::size_t next_sector = (second_end / format::sector_bytes + 1) * format::sector_bytes;
+    std::fill(torn.begin() + static_cast<std::ptrdiff_t>(next_sector), torn.end(), '\0');
+    auto scan = scan_of(torn);
+    CHECK(scan.end == scan_end::torn);
+    CHECK(scan.valid_end == second_end);
+    CHECK(scan.last_zxid == 2);
   }
-  SECTION("a zxid that does not increase") {
+  SECTION("a zxid that does not increase: damaged") {
     std::vector<char> s;
     format::append_segment_header(s, 5);
     format::append_record(s, 5, "a");
     const std::size_t end = s.size();
     format::append_record(s, 5, "again");
-    CHECK(scan_of(s).torn);
+    CHECK(scan_of(s).end == scan_end::damaged);
     CHECK(scan_of(s).valid_end == end);
   }
-  SECTION("bytes after a zero length are not zero fill") {
+  SECTION("a zero length with bytes written in the rest of its sector: damaged") {
     auto damaged = segment;
     damaged.resize(second_end + 16, '\0');
     damaged[second_end + 9] = 1;
     auto scan = scan_of(damaged);
-    CHECK(scan.torn);
+    CHECK(scan.end == scan_end::damaged);
+    CHECK(scan.valid_end == second_end);
+  }
+  SECTION("a zero length whose sector never landed, with a later sector written: torn") {
+    auto torn = segment;
+    torn.resize(3 * format::sector_bytes, '\0');
+    torn[2 * format::sector_bytes + 7] = 1;
+    auto scan = scan_of(torn);
+    CHECK(scan.end == scan_end::torn);
     CHECK(scan.valid_end == second_end);
   }
   CHECK_FALSE(format::read_segment_header(std::string_view("RKJRNL0", 7)));
@@ -284,10 +304,12 @@ TEST_CASE("a torn tail of the newest segment is cut off at reopen", "[txn_journa
     newest = segment_files(dir).back();
   }
   const std::size_t end = valid_end(newest);
-  // Half of a record that was being written when the machine stopped.
+  // A record that was being written when the machine stopped: its first sector landed, the
+  // next did not (zeros, as preallocated).
   std::vector<char> torn;
-  format::append_record(torn, 6, std::string(100, 't'));
-  write_at(newest, end, std::string_view(torn.data(), torn.size() / 2));
+  format::append_record(torn, 6, std::string(2 * format::sector_bytes, 't'));
+  const std::size_t landed = (end / format::sector_bytes + 1) * format::sector_bytes - end;
+  write_at(newest, end, std::string_view(torn.data(), landed));
   {
     txn_journal journal(dir.opts(MiB, MiB));
     CHECK(journal.last_zxid() == 5);
@@ -312,25 +334,28 @@ TEST_CASE("what lies behind a zeroed header at the tail never comes back as reco
     append_range(journal, 1, 2);
     newest = segment_files(dir).back();
   }
-  // A crash during a batch of two records: the second landed whole, the first one's header
-  // did not (it reads as zeros).
+  // A crash during a batch of two records: the second landed whole, the first one's first
+  // sector did not (it reads as zeros, header included).
   const std::size_t end = valid_end(newest);
+  const std::size_t first_payload = 2 * format::sector_bytes;
   std::vector<char> batch;
-  format::append_record(batch, 3, std::string(50, 'p'));
+  format::append_record(batch, 3, std::string(first_payload, 'p'));
   const std::size_t first_length = batch.size();
   format::append_record(batch, 4, "never acknowledged");
-  std::fill(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(format::record_header_bytes), '\0');
+  const std::size_t unlanded = (end / format::sector_bytes + 1) * format::sector_bytes - end;
+  std::fill(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(unlanded), '\0');
   write_at(newest, end, std::string_view(batch.data(), batch.size()));
   {
     txn_journal journal(dir.opts(MiB, MiB));
     CHECK(journal.last_zxid() == 2);
+    CHECK(journal.torn_bytes_cut() > 0);
     // Zxid 3 reused by a record of the same length as the lost one.
-    journal.append({{3, std::string(50, 'q')}});
+    journal.append({{3, std::string(first_payload, 'q')}});
     CHECK(valid_end(newest) == end + first_length);
   }
   txn_journal journal(dir.opts(MiB, MiB));
   CHECK(journal.last_zxid() == 3);
-  CHECK(read_all(journal, 2) == records{{3, std::string(50, 'q')}});
+  CHECK(read_all(journal, 2) == records{{3, std::string(first_payload, 'q')}});
 }
 
 TEST_CASE("a newest segment whose header never landed is removed at reopen", "[txn_journal]") {
@@ -365,6 +390,36 @@ TEST_CASE("a damaged header of the newest segment stops the open instead of drop
     CHECK(e.what_kind() == storage_error::kind::corrupt);
   }
   CHECK(fs::exists(newest));
+}
+
+TEST_CASE("damage inside the newest segment stops the open instead of cutting acknowledged records",
+          "[txn_journal]") {
+  temp_dir dir;
+  fs::path newest;
+  {
+    txn_journal journal(dir.opts(MiB, MiB));
+    for (int64_t z = 1; z <= 5; ++z) append_range(journal, z, z);
+    newest = segment_files(dir).back();
+  }
+  const std::size_t record = format::record_header_bytes + 100;
+  const auto size_before = fs::file_size(newest);
+  SECTION("a flipped bit in a record in the middle") {
+    write_at(newest, format::segment_header_bytes + 2 * record + 40, "X");
+  }
+  SECTION("a flipped bit in the last record") {
+    write_at(newest, format::segment_header_bytes + 4 * record + 40, "X");
+  }
+  SECTION("a zeroed length with the rest of its sector written") {
+    write_at(newest, format::segment_header_bytes + 3 * record, std::string(4, '\0'));
+  }
+  try {
+    txn_journal journal(dir.opts(MiB, MiB));
+    FAIL("a damaged record was taken for a torn tail and cut");
+  } catch (const storage_error& e) {
+    CHECK(e.what_kind() == storage_error::kind::corrupt);
+    CHECK(std::string(e.what()).find("damaged record") != std::string::npos);
+  }
+  CHECK(fs::file_size(newest) == size_before);
 }
 
 TEST_CASE("damage before the newest segment's tail is reported, not skipped", "[txn_journal]") {
