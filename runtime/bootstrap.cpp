@@ -90,6 +90,8 @@ int run_standalone_server(const server_config& config) {
   options.map_initial_bytes = config.storage_map_initial_mb << 20;
   options.map_max_bytes = config.storage_map_max_mb << 20;
   auto env = std::make_shared<storage::lmdb_env>(options);
+  // LMDB creates its files without syncing the directory that names them.
+  storage::sync_directory(config.data_dir);
   storage::journal_options journal_options;
   journal_options.directory = config.log_dir();
   journal_options.segment_bytes = config.storage_log_segment_mb << 20;

@@ -3,7 +3,8 @@
 // tested on plain buffers.
 //
 //   segment: magic (8 bytes) | first zxid (i64) | record | record | ... | zero fill
-//   record:  payload length (u32) | crc32 of zxid and payload (u32) | zxid (i64) | payload
+//   record:  payload length (u32) | zxid (i64) | crc32 of the payload (u32)
+//            | crc32 of the 16 bytes before it (u32) | payload
 //
 // Integers are little-endian. A segment is preallocated with zeros, so a zero length marks
 // the end of what was written.
@@ -11,7 +12,9 @@
 // A crash can tear only the last batch, and a disk writes a 512-byte sector whole or not at
 // all, so a torn record shows zeros where one of its sectors did not land, or runs past the
 // end of the file. A bad record that shows neither is damage, which must never be mistaken
-// for a torn tail: cutting it would drop acknowledged records (etcd's WAL draws the same line).
+// for a torn tail: cutting it would drop acknowledged records (etcd's WAL draws the same
+// line). The header has a checksum of its own so that a damaged length is caught as damage
+// instead of pointing into the zero fill, where it would look torn.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -22,9 +25,7 @@
 namespace rookery::storage::journal_format {
 
 inline constexpr std::size_t segment_header_bytes = 16;
-inline constexpr std::size_t record_header_bytes = 16;
-// Far above any transaction a frame limit admits; a longer length is garbage.
-inline constexpr std::size_t max_payload_bytes = std::size_t{1} << 30;
+inline constexpr std::size_t record_header_bytes = 20;
 
 void append_segment_header(std::vector<char>& out, int64_t first_zxid);
 // The first zxid, or nothing when `bytes` does not start with a complete segment header.

@@ -2,6 +2,7 @@
 last record, that damage can hit, and that are deleted once the image covers them."""
 
 import os
+import zlib
 
 import pytest
 from kazoo.client import KazooClient
@@ -52,18 +53,28 @@ def check_values(server, count):
         zk.close()
 
 
+SEGMENT_HEADER = 16
+RECORD_HEADER = 20
+
+
 def valid_end(path):
-    """Offset just past the last complete record (16-byte segment header; records are
-    length u32, crc u32, zxid i64, payload)."""
+    """Offset just past the last complete record (16-byte segment header; records are length
+    u32, zxid i64, crc32 of the payload, crc32 of the 16 header bytes before it, payload)."""
     with open(path, "rb") as f:
         data = f.read()
-    at = 16
-    while at + 16 <= len(data):
+    at = SEGMENT_HEADER
+    while at + RECORD_HEADER <= len(data):
         length = int.from_bytes(data[at:at + 4], "little")
-        if length == 0 or at + 16 + length > len(data):
+        if length == 0 or at + RECORD_HEADER + length > len(data):
             break
-        at += 16 + length
+        at += RECORD_HEADER + length
     return at
+
+
+def record(zxid, payload):
+    header = len(payload).to_bytes(4, "little") + zxid.to_bytes(8, "little") + \
+        zlib.crc32(payload).to_bytes(4, "little")
+    return header + zlib.crc32(header).to_bytes(4, "little") + payload
 
 
 def test_a_torn_last_record_is_cut_off_and_nothing_acknowledged_is_lost():
@@ -77,11 +88,11 @@ def test_a_torn_last_record_is_cut_off_and_nothing_acknowledged_is_lost():
         newest = segments(s)[-1]
         end = valid_end(newest)
         landed = SECTOR - end % SECTOR
-        if landed < 16:
+        if landed < RECORD_HEADER:
             landed += SECTOR
         with open(newest, "r+b") as f:
             f.seek(end)
-            f.write((landed + 300).to_bytes(4, "little") + b"\x5a" * (landed - 4))
+            f.write(record(1 << 40, b"\x5a" * (landed + 300))[:landed])
         s.start()
         assert "torn record" in s.log_tail()
         check_values(s, 25)
@@ -114,7 +125,7 @@ def test_damage_before_the_last_record_stops_the_start_with_an_error():
     def flip_a_byte_in_the_first_segment(files):
         assert len(files) >= 2
         with open(files[0], "r+b") as f:
-            f.seek(16 + 16 + 500)  # inside the first record's payload
+            f.seek(SEGMENT_HEADER + RECORD_HEADER + 500)  # inside the first record's payload
             byte = f.read(1)
             f.seek(-1, os.SEEK_CUR)
             f.write(bytes([byte[0] ^ 0xFF]))

@@ -149,11 +149,36 @@ TEST_CASE("journal format: a bad record ends the valid records, torn told apart 
     CHECK(scan_of(cut).end == scan_end::torn);
     CHECK(scan_of(cut).valid_end == first_end);
   }
-  SECTION("a length past the data: torn") {
+  SECTION("a few bytes at the end, too few for a header: torn") {
+    auto cut = segment;
+    cut.push_back('\x01');
+    cut.push_back('\x02');
+    CHECK(scan_of(cut).end == scan_end::torn);
+    CHECK(scan_of(cut).valid_end == second_end);
+  }
+  SECTION("a damaged length, even one pointing into the zero fill: damaged") {
     auto damaged = segment;
-    damaged[first_end + 2] = 0x7f;
-    CHECK(scan_of(damaged).end == scan_end::torn);
+    damaged.resize(64 * format::sector_bytes, '\0');
+    damaged[first_end + 1] ^= 0x40;  // 13 + 16384 bytes: past the records, into the zeros
+    CHECK(scan_of(damaged).end == scan_end::damaged);
     CHECK(scan_of(damaged).valid_end == first_end);
+    damaged[first_end + 1] ^= 0x40;
+    damaged[first_end + 3] = 0x7f;  // past the end of the file
+    CHECK(scan_of(damaged).end == scan_end::damaged);
+  }
+  SECTION("damage in a record whose zero bytes spill into a sector that landed: damaged") {
+    std::vector<char> s;
+    format::append_segment_header(s, 1);
+    const std::size_t next_sector = format::sector_bytes;
+    // Its payload ends in zeros that are all it puts in the next sector; the next record, in
+    // that same sector, shows the sector landed.
+    std::string payload(next_sector - format::segment_header_bytes - format::record_header_bytes + 3, 'p');
+    std::fill(payload.end() - 10, payload.end(), '\0');
+    format::append_record(s, 1, payload);
+    format::append_record(s, 2, "after");
+    s[format::segment_header_bytes + format::record_header_bytes + 5] ^= 0x01;
+    CHECK(scan_of(s).end == scan_end::damaged);
+    CHECK(scan_of(s).valid_end == format::segment_header_bytes);
   }
   SECTION("a flipped payload byte in sectors that all landed: damaged") {
     auto damaged = segment;
@@ -189,7 +214,7 @@ TEST_CASE("journal format: a bad record ends the valid records, torn told apart 
   }
   SECTION("a zero length with bytes written in the rest of its sector: damaged") {
     auto damaged = segment;
-    damaged.resize(second_end + 16, '\0');
+    damaged.resize(second_end + format::record_header_bytes + 8, '\0');
     damaged[second_end + 9] = 1;
     auto scan = scan_of(damaged);
     CHECK(scan.end == scan_end::damaged);
@@ -396,12 +421,13 @@ TEST_CASE("damage inside the newest segment stops the open instead of cutting ac
           "[txn_journal]") {
   temp_dir dir;
   fs::path newest;
+  const std::size_t payload = 100;  // the damage below lands inside records of this size
   {
     txn_journal journal(dir.opts(MiB, MiB));
-    for (int64_t z = 1; z <= 5; ++z) append_range(journal, z, z);
+    for (int64_t z = 1; z <= 5; ++z) append_range(journal, z, z, payload);
     newest = segment_files(dir).back();
   }
-  const std::size_t record = format::record_header_bytes + 100;
+  const std::size_t record = format::record_header_bytes + payload;
   const auto size_before = fs::file_size(newest);
   SECTION("a flipped bit in a record in the middle") {
     write_at(newest, format::segment_header_bytes + 2 * record + 40, "X");
