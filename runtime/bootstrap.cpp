@@ -20,7 +20,6 @@
 #include "actors/watch/watch_manager.hpp"
 #include "runtime/net/client_listener.hpp"
 #include "runtime/supervision/role_watch.hpp"
-#include "storage/durable_dirs.hpp"
 #include "storage/storage_error.hpp"
 #include "storage/txn_journal.hpp"
 #include "storage/tree_image.hpp"
@@ -84,14 +83,11 @@ int run_standalone_server(const server_config& config) {
   // A file-size limit (ulimit -f) must refuse writes like a full disk, not kill the server.
   std::signal(SIGXFSZ, SIG_IGN);
 
-  storage::create_directories_durably(config.data_dir);
   storage::lmdb_options options;
   options.directory = config.data_dir;
   options.map_initial_bytes = config.storage_map_initial_mb << 20;
   options.map_max_bytes = config.storage_map_max_mb << 20;
   auto env = std::make_shared<storage::lmdb_env>(options);
-  // LMDB creates its files without syncing the directory that names them.
-  storage::sync_directory(config.data_dir);
   storage::journal_options journal_options;
   journal_options.directory = config.log_dir();
   journal_options.segment_bytes = config.storage_log_segment_mb << 20;

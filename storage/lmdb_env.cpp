@@ -1,9 +1,10 @@
 #include "storage/lmdb_env.hpp"
 
+#include "storage/durable_dirs.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <mutex>
 
 namespace rookery::storage {
@@ -135,9 +136,7 @@ lmdb_env::lmdb_env(lmdb_options opts) : opts_(std::move(opts)) {
     throw std::invalid_argument("lmdb map sizes must be positive");
   opts_.map_initial_bytes = std::min(opts_.map_initial_bytes, opts_.map_max_bytes);
 
-  std::error_code ec;
-  std::filesystem::create_directories(opts_.directory, ec);
-  if (ec) throw storage_error(storage_error::kind::io, "create " + opts_.directory + ": " + ec.message());
+  create_directories_durably(opts_.directory);
 
   check_mdb(mdb_env_create(&env_), "mdb_env_create");
   try {
@@ -146,6 +145,8 @@ lmdb_env::lmdb_env(lmdb_options opts) : opts_(std::move(opts)) {
     // MDB_NOTLS: read transactions belong to the txn object, not the thread,
     // because actors hop between CAF worker threads.
     check_mdb(mdb_env_open(env_, opts_.directory.c_str(), MDB_NOTLS, 0644), ("mdb_env_open " + opts_.directory).c_str());
+    // LMDB creates its files without syncing the directory that names them.
+    sync_directory(opts_.directory);
 
     // An existing file larger than map_initial_bytes makes LMDB adopt the
     // file's size; track what is actually mapped.
