@@ -66,6 +66,8 @@ void append_record(std::vector<char>& out, int64_t zxid, std::string_view payloa
 scan_result scan_records(std::string_view segment,
                          const std::function<void(int64_t zxid, std::string_view payload)>& fn) {
   scan_result result{segment_header_bytes, scan_end::clean, 0};
+  // Every zxid exceeds the one before it, and the first is at least the segment's own.
+  int64_t floor = read_segment_header(segment).value_or(1) - 1;
   auto stop = [&](scan_end end) { result.end = end; };
   std::size_t at = segment_header_bytes;
   while (at < segment.size()) {
@@ -97,12 +99,12 @@ scan_result scan_records(std::string_view segment,
       break;
     }
     const auto zxid = static_cast<int64_t>(get_le(header + 4, 8));
-    if (result.last_zxid != 0 && zxid <= result.last_zxid) {
+    if (zxid <= floor) {
       stop(scan_end::damaged);
       break;
     }
     fn(zxid, payload);
-    result.last_zxid = zxid;
+    result.last_zxid = floor = zxid;
     at += record_header_bytes + length;
     result.valid_end = at;
   }

@@ -49,8 +49,9 @@ struct scan_result {
 
 // Walks the records of a whole segment (header included; offsets are file offsets, which
 // the sector rule needs) in order and calls fn for each valid one, up to the first bad
-// record or zero fill. A valid record whose zxid does not exceed its predecessor's is damage:
-// no journal writes one and no crash makes one.
+// record or zero fill. A valid record whose zxid does not exceed its predecessor's (or, for the
+// first, is below the segment's first zxid) is damage: no journal writes one and no crash
+// makes one.
 scan_result scan_records(std::string_view segment, const std::function<void(int64_t zxid, std::string_view payload)>& fn);
 
 }  // namespace rookery::storage::journal_format

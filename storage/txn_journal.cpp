@@ -272,10 +272,7 @@ void txn_journal::for_each_after(int64_t zxid, const std::function<void(int64_t,
     if (i + 1 < segments_.size() && segments_[i + 1].first_zxid - 1 <= zxid) continue;
     const std::string bytes = read_whole(segments_[i].path);
     if (format::read_segment_header(bytes) != segments_[i].first_zxid) corrupt(segments_[i].path + ": bad header");
-    int64_t floor = segments_[i].first_zxid - 1;
     auto scan = format::scan_records(bytes, [&](int64_t record_zxid, std::string_view payload) {
-      if (record_zxid <= floor) corrupt(segments_[i].path + ": zxid out of order");
-      floor = record_zxid;
       if (record_zxid > zxid) fn(record_zxid, payload);
     });
     // The newest segment's torn tail was cut at open, so any bad record here is damage.
