@@ -1,12 +1,26 @@
 #include "actors/request/tree_core.hpp"
 
+#include <cinttypes>
+#include <cstdio>
 #include <optional>
+#include <stdexcept>
+#include <string>
 
 #include "actors/request/write_encoder.hpp"
 #include "runtime/zk/protocol.hpp"
 #include "runtime/zk/records.hpp"
 
 namespace rookery::request {
+namespace {
+
+std::string zxid_gap_message(int64_t last, int64_t next) {
+  char text[128];
+  std::snprintf(text, sizeof text, "the log jumps from zxid 0x%" PRIx64 " to 0x%" PRIx64 ": records are missing",
+                static_cast<uint64_t>(last), static_cast<uint64_t>(next));
+  return text;
+}
+
+}  // namespace
 
 tree_core::tree_core(storage::data_tree& tree, read_settings settings, int64_t last_zxid)
     : tree_(tree), apply_(tree), settings_(settings), last_applied_(last_zxid) {}
@@ -142,6 +156,8 @@ std::vector<std::string> tree_core::reap_candidates(int64_t now_ms) const {
 void tree_core::replay(const txn_buffer& txn) {
   txn_reader reader(txn);
   auto root = reader.root();
+  if (root.getZxid() != last_applied_ + 1)
+    throw std::runtime_error(zxid_gap_message(last_applied_, root.getZxid()));
   apply_.apply(root);
   last_applied_ = root.getZxid();
 }

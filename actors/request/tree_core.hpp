@@ -29,7 +29,9 @@ class tree_core {
   // Containers and TTL nodes due for removal at `now_ms`; re-checked when their removal
   // is applied.
   std::vector<std::string> reap_candidates(int64_t now_ms) const;
-  // Replays a txn read back from the log at startup (no replies).
+  // Replays a txn read back from the log at startup (no replies). A standalone server's
+  // zxids are dense, so a txn that does not follow the last one means records the log lost
+  // or hid: std::runtime_error (the ensemble will let a new epoch restart the count).
   void replay(const txn_buffer& txn);
 
   int64_t last_applied_zxid() const { return last_applied_; }

@@ -752,6 +752,21 @@ TEST_CASE("image + replay of the log after it reaches the live tree") {
     compare_trees(s.tree, tree);
   }
 
+  SECTION("a txn that does not follow the last one applied is refused, not applied") {
+    storage::data_tree tree;
+    pipeline_harness core(tree, request::write_settings{true}, request::read_settings{}, 0, first_session);
+    REQUIRE(s.history.size() > 3);
+    core.replay(*request::txn_buffer::copy_of(s.history[0].second));
+    const std::size_t nodes = tree.node_count();
+    CHECK_THROWS_WITH(core.replay(*request::txn_buffer::copy_of(s.history[2].second)),
+                      Catch::Contains("records are missing"));
+    CHECK_THROWS(core.replay(*request::txn_buffer::copy_of(s.history[0].second)));
+    CHECK(core.last_applied_zxid() == s.history[0].first);
+    CHECK(tree.node_count() == nodes);
+    core.replay(*request::txn_buffer::copy_of(s.history[1].second));
+    CHECK(core.last_applied_zxid() == s.history[1].first);
+  }
+
   SECTION("an image at any zxid plus the rest of the history") {
     for (std::size_t cut = 0; cut <= s.history.size(); cut += 9) {
       INFO("image after " << cut << " txns");
