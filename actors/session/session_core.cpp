@@ -234,7 +234,7 @@ void session_core::deliver(const watch::deliveries_message& message, int64_t now
       // The reply's zxid sits after its length and xid.
       if (frames.size() >= 16) figures_.last_zxid = jute::reader(frames.data() + 8, 8).read_long();
     }
-    close_after = close_after || d.getCloseAfter();
+    close_after = d.getCloseAfter();
   }
   out.delivered = message;
   if (arrivals_.size() != waiting_before) figures_.last_response_ms = wall_ms;
