@@ -129,6 +129,13 @@ TEST_CASE("journal format: a bad record ends the valid records, torn told apart 
     CHECK(scan_of(s).end == scan_end::damaged);
     CHECK(scan_of(s).valid_end == end);
   }
+  SECTION("a first record below the segment's first zxid: damaged") {
+    std::vector<char> s;
+    format::append_segment_header(s, 7);
+    format::append_record(s, 6, "before the segment");
+    CHECK(scan_of(s).end == scan_end::damaged);
+    CHECK(scan_of(s).valid_end == format::segment_header_bytes);
+  }
   SECTION("a zero length with bytes written in the rest of its sector: damaged") {
     auto damaged = segment;
     damaged.resize(second_end + format::record_header_bytes + 8, '\0');
